@@ -1,0 +1,58 @@
+// Command-line parsing for tasknet-echo, with CLI11; every error becomes one line and exit 2.
+#include "command_line.hpp"
+
+#include <CLI/CLI.hpp>
+
+#include <ostream>
+#include <stdexcept>
+
+#include "tasknet/version.hpp"
+
+namespace tasknet::echo {
+
+std::variant<CommandLine, int> parse_command_line(int argc, const char* const* argv,
+                                                  std::ostream& out, std::ostream& err) {
+  CommandLine result;
+  std::string host;
+  int port = 25000;
+  std::string backend{to_string(result.backend)};
+
+  CLI::App app{
+      "tasknet-echo: answers every receive with a prefix and the bytes received, as the "
+      "seed's echo server does.",
+      "tasknet-echo"};
+  app.set_version_flag("--version", std::string("tasknet-echo ") + tasknet::version);
+  app.add_option("--host", host, "Address to listen on (default: all IPv4 interfaces)");
+  app.add_option("--port", port, "Port to listen on; 0 picks a free one")
+      ->check(CLI::Range(0, 65535))
+      ->capture_default_str();
+  app.add_option("--prefix", result.prefix, "Sent before the bytes of each receive; may be empty")
+      ->capture_default_str();
+  app.add_option("--recv-size", result.recv_size, "Most bytes taken by one receive")
+      ->check(CLI::Range(std::size_t{1}, max_recv_size))
+      ->capture_default_str();
+  app.add_option("--backend", backend, "I/O poller")
+      ->check(CLI::IsMember({"epoll", "poll", "select"}))
+      ->capture_default_str();
+  app.add_flag("-q,--quiet", result.quiet, "Do not print a line per connection");
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::Success& done) {
+    return app.exit(done, out, err);  // --help or --version, printed to `out`; 0
+  } catch (const CLI::ParseError& error) {
+    err << "tasknet-echo: " << error.what() << "\n";
+    return 2;
+  }
+
+  try {
+    result.backend = parse_backend(backend);
+    result.listen_on = Address::resolve(host, static_cast<std::uint16_t>(port));
+  } catch (const std::exception& error) {
+    err << "tasknet-echo: --host: " << error.what() << "\n";
+    return 2;
+  }
+  return result;
+}
+
+}  // namespace tasknet::echo

@@ -1,0 +1,32 @@
+// Choosing a poller at run time: the backends this build has, their names, and the default.
+#pragma once
+
+#include <memory>
+#include <span>
+#include <string_view>
+
+#include "tasknet/poller.hpp"
+
+namespace tasknet {
+
+enum class Backend {
+  select,  ///< the seed's own; at most FD_SETSIZE (1024) descriptors
+  poll,    ///< no descriptor limit, O(watched descriptors) per wait
+  epoll,   ///< Linux, edge-triggered, O(ready descriptors) per wait: the default
+};
+
+/// Every backend this build offers, in order of preference.
+[[nodiscard]] std::span<const Backend> all_backends() noexcept;
+
+/// The backend a Scheduler uses unless told otherwise.
+[[nodiscard]] Backend default_backend() noexcept;
+
+[[nodiscard]] std::string_view to_string(Backend backend) noexcept;
+
+/// "select", "poll" or "epoll". Throws std::invalid_argument naming the bad value otherwise.
+[[nodiscard]] Backend parse_backend(std::string_view name);
+
+/// Creates the poller. Throws std::system_error when the backend cannot be set up.
+[[nodiscard]] std::unique_ptr<Poller> make_poller(Backend backend);
+
+}  // namespace tasknet

@@ -1,0 +1,58 @@
+// The base of every awaitable that may park its task: it tries the operation at once when the
+// descriptor may be ready, otherwise parks the task in the scheduler's waiting area for its
+// descriptor and direction (and its deadline), and unparks it if the frame is destroyed first.
+#pragma once
+
+#include <coroutine>
+#include <optional>
+#include <stop_token>
+
+#include "tasknet/detail/promise_base.hpp"
+#include "tasknet/detail/waiter.hpp"
+#include "tasknet/poller.hpp"
+#include "tasknet/wait_options.hpp"
+
+namespace tasknet::detail {
+
+class WaitOperation : protected Waiter {
+ public:
+  WaitOperation(const WaitOperation&) = delete;
+  WaitOperation& operator=(const WaitOperation&) = delete;
+  ~WaitOperation();
+
+  [[nodiscard]] bool await_ready() const noexcept { return false; }
+
+ protected:
+  /// `fd` < 0 waits on the deadline alone. `attempt` null: a plain readiness wait.
+  /// `trust_readiness`: whether the scheduler's record of the descriptor's readiness is kept
+  /// current by every operation on it (true for descriptors tasknet owns), so a plain wait may
+  /// finish at once when it says "may be ready".
+  WaitOperation(int fd, Direction direction, const WaitOptions& options, AttemptFn attempt,
+                bool trust_readiness) noexcept;
+
+  /// Tries the operation when the descriptor may be ready; otherwise parks the task. Returns
+  /// whether the task stays suspended. Throws what Scheduler::park throws.
+  bool start(Scheduler& scheduler, std::coroutine_handle<> task);
+
+  /// After a timed-out or cancelled wait: throws std::system_error (std::errc::timed_out or
+  /// std::errc::operation_canceled) with `what` as its context.
+  void throw_if_interrupted(const char* what) const;
+
+  /// For attempts: the descriptor turned out not ready in this direction (EAGAIN, short read).
+  void mark_not_ready() const noexcept;
+
+  [[nodiscard]] Scheduler* scheduler() const noexcept { return scheduler_; }
+
+ private:
+  struct CancelOnStop {
+    WaitOperation* operation;
+    void operator()() const noexcept;
+  };
+
+  Scheduler* scheduler_ = nullptr;
+  bool trust_readiness_;
+  std::stop_token stop_;
+  std::optional<std::stop_callback<CancelOnStop>> on_stop_;
+};
+
+}  // namespace tasknet::detail

@@ -1,0 +1,39 @@
+// A task parked in one of the scheduler's waiting areas. It lives inside the awaiter, in the
+// waiting coroutine's frame, so parking allocates nothing.
+#pragma once
+
+#include <coroutine>
+#include <cstddef>
+#include <cstdint>
+
+#include "tasknet/clock.hpp"
+#include "tasknet/wait_options.hpp"
+
+namespace tasknet::detail {
+
+/// What a readiness poller's wake-up led to when the scheduler retried the operation.
+enum class Attempt : std::uint8_t {
+  done,         ///< the operation finished (with a result or an error): resume the task
+  would_block,  ///< the wake-up was spurious: keep the task parked
+};
+
+struct Waiter {
+  static constexpr std::size_t no_timer = static_cast<std::size_t>(-1);
+
+  /// The operation to retry when `fd` becomes ready, for awaitables that do I/O as well as wait
+  /// (recv, send, accept); null for a plain readiness wait. Runs inside the scheduler's loop.
+  using AttemptFn = Attempt (*)(Waiter&) noexcept;
+
+  std::coroutine_handle<> task;  ///< resumed, through the ready queue, when the wait ends
+  AttemptFn attempt = nullptr;
+  int fd = -1;  ///< -1 for a wait on time alone
+  Direction direction = Direction::readable;
+  WaitStatus status = WaitStatus::ready;
+  bool parked = false;
+  bool has_deadline = false;
+  TimePoint deadline{};
+  std::uint64_t timer_sequence = 0;  ///< orders equal deadlines first come, first served
+  std::size_t timer_slot = no_timer;
+};
+
+}  // namespace tasknet::detail

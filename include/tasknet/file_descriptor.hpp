@@ -1,0 +1,64 @@
+// An owned descriptor that tasks can wait on. It remembers which scheduler it waited on, so that
+// closing it first removes it from that scheduler's waiting areas and poller: a descriptor number
+// reused by the kernel never inherits a stale registration.
+#pragma once
+
+#include <cstddef>
+#include <optional>
+#include <span>
+#include <utility>
+
+#include "tasknet/wait.hpp"
+
+namespace tasknet {
+
+class FileDescriptor {
+ public:
+  FileDescriptor() noexcept = default;
+  /// Adopts `fd`, which should be non-blocking.
+  explicit FileDescriptor(int fd) noexcept : fd_(fd) {}
+  FileDescriptor(FileDescriptor&& other) noexcept
+      : fd_(std::exchange(other.fd_, -1)), scheduler_(std::exchange(other.scheduler_, nullptr)) {}
+  FileDescriptor& operator=(FileDescriptor&& other) noexcept;
+  FileDescriptor(const FileDescriptor&) = delete;
+  FileDescriptor& operator=(const FileDescriptor&) = delete;
+  ~FileDescriptor() { close(); }
+
+  [[nodiscard]] int get() const noexcept { return fd_; }
+  [[nodiscard]] bool is_open() const noexcept { return fd_ >= 0; }
+  explicit operator bool() const noexcept { return is_open(); }
+
+  /// Closes the descriptor. A task still waiting on it resumes with WaitStatus::cancelled.
+  void close() noexcept;
+
+  /// Waits until readable (see ReadinessWait). Finishes at once if the last operation on this
+  /// descriptor did not find it drained.
+  [[nodiscard]] ReadinessWait readable(const WaitOptions& options = {}) noexcept {
+    return ReadinessWait{fd_, Direction::readable, options, this};
+  }
+  /// Waits until writable (see ReadinessWait).
+  [[nodiscard]] ReadinessWait writable(const WaitOptions& options = {}) noexcept {
+    return ReadinessWait{fd_, Direction::writable, options, this};
+  }
+
+  /// One read(2) without waiting: the bytes read (0 at end of file), or nullopt if it would
+  /// block. Throws std::system_error for other errors. EINTR is retried.
+  std::optional<std::size_t> try_read(std::span<char> buffer);
+
+  /// Records that the descriptor was found not ready in `direction` (EAGAIN or a short read), so
+  /// the next wait parks instead of finishing at once.
+  void mark_not_ready(Direction direction) const noexcept;
+
+  /// The scheduler this descriptor is bound to after its first wait, or null.
+  [[nodiscard]] Scheduler* scheduler() const noexcept { return scheduler_; }
+
+  /// Binds the descriptor to `scheduler` (done by the first wait). Throws std::logic_error if it
+  /// is already bound to another one.
+  Scheduler& attach(Scheduler& scheduler);
+
+ private:
+  int fd_ = -1;
+  Scheduler* scheduler_ = nullptr;
+};
+
+}  // namespace tasknet

@@ -1,0 +1,40 @@
+// co_await socket.send_all(data): everything, waiting for room as often as needed. This is the
+// backpressure that keeps a slow reader from growing the sender's memory.
+#pragma once
+
+#include <cstddef>
+#include <string_view>
+
+#include "tasknet/detail/wait_operation.hpp"
+#include "tasknet/file_descriptor.hpp"
+
+namespace tasknet {
+
+/// Awaitable: sends all of `data`. Whenever the socket is full the task waits in the writable
+/// waiting area, and the scheduler sends more as room appears; the task resumes once everything
+/// is sent. Allocates nothing. Throws std::system_error as SendOperation does; on an error,
+/// timeout or cancellation, bytes_sent() tells how much had gone.
+class [[nodiscard]] SendAllOperation : public detail::WaitOperation {
+ public:
+  SendAllOperation(FileDescriptor& socket, std::string_view data,
+                   const WaitOptions& options) noexcept;
+
+  template <typename Promise>
+  bool await_suspend(std::coroutine_handle<Promise> awaiting) {
+    return start(socket_.attach(detail::scheduler_of(awaiting)), awaiting);
+  }
+
+  void await_resume() const;
+
+  [[nodiscard]] std::size_t bytes_sent() const noexcept { return sent_; }
+
+ private:
+  static detail::Attempt attempt_send_rest(detail::Waiter& waiter) noexcept;
+
+  FileDescriptor& socket_;
+  std::string_view data_;
+  std::size_t sent_ = 0;
+  int error_ = 0;
+};
+
+}  // namespace tasknet

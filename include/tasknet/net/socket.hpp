@@ -1,0 +1,77 @@
+// A connected TCP socket: move-only, closed on destruction, with awaitable recv, send and
+// send_all and the seed's waits (readable, writable).
+#pragma once
+
+#include <cstddef>
+#include <optional>
+#include <span>
+#include <string_view>
+
+#include "tasknet/file_descriptor.hpp"
+#include "tasknet/net/address.hpp"
+#include "tasknet/net/recv_operation.hpp"
+#include "tasknet/net/send_all_operation.hpp"
+#include "tasknet/net/send_operation.hpp"
+#include "tasknet/wait.hpp"
+
+namespace tasknet {
+
+class Socket {
+ public:
+  Socket() noexcept = default;
+  /// Adopts a non-blocking stream socket.
+  explicit Socket(FileDescriptor fd) noexcept : fd_(std::move(fd)) {}
+
+  [[nodiscard]] int fd() const noexcept { return fd_.get(); }
+  [[nodiscard]] bool is_open() const noexcept { return fd_.is_open(); }
+  explicit operator bool() const noexcept { return is_open(); }
+  [[nodiscard]] FileDescriptor& descriptor() noexcept { return fd_; }
+
+  /// See RecvOperation: bytes received, 0 at end of stream.
+  [[nodiscard]] RecvOperation recv(std::span<char> buffer,
+                                   const WaitOptions& options = {}) noexcept {
+    return RecvOperation{fd_, buffer, options};
+  }
+  /// See SendOperation: bytes sent, possibly fewer than data.size().
+  [[nodiscard]] SendOperation send(std::string_view data,
+                                   const WaitOptions& options = {}) noexcept {
+    return SendOperation{fd_, data, options};
+  }
+  /// See SendAllOperation: everything, waiting for room as often as needed.
+  [[nodiscard]] SendAllOperation send_all(std::string_view data,
+                                          const WaitOptions& options = {}) noexcept {
+    return SendAllOperation{fd_, data, options};
+  }
+
+  /// The seed's `yield 'recv', sock`: waits until a receive would not block.
+  [[nodiscard]] ReadinessWait readable(const WaitOptions& options = {}) noexcept {
+    return fd_.readable(options);
+  }
+  /// The seed's `yield 'send', sock`: waits until a send would not block.
+  [[nodiscard]] ReadinessWait writable(const WaitOptions& options = {}) noexcept {
+    return fd_.writable(options);
+  }
+
+  /// One receive without waiting: bytes received (0 at end of stream), or nullopt if nothing is
+  /// there yet. Throws std::system_error for a reset or other error.
+  std::optional<std::size_t> try_recv(std::span<char> buffer);
+  /// One send without waiting: bytes sent, or nullopt if the socket is full. Throws
+  /// std::system_error for a reset or closed peer.
+  std::optional<std::size_t> try_send(std::string_view data);
+
+  /// Sends FIN: the peer reads end of stream, and this side can still receive.
+  void shutdown_write();
+  /// Closes now. A task still waiting on the socket resumes as cancelled.
+  void close() noexcept { fd_.close(); }
+
+  /// TCP_NODELAY: send small writes at once instead of waiting to coalesce them (Nagle).
+  void set_no_delay(bool enabled);
+
+  [[nodiscard]] Address local_address() const;
+  [[nodiscard]] Address peer_address() const;
+
+ private:
+  FileDescriptor fd_;
+};
+
+}  // namespace tasknet

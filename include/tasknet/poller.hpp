@@ -1,0 +1,74 @@
+// The backend seam: how the scheduler blocks until descriptors are ready. This header is the one
+// place that says what every backend (src/pollers/) must provide.
+//
+// The contract, in prose:
+//
+// * The scheduler owns the waiting areas (which task waits on which descriptor, and which way).
+//   A poller only learns which (descriptor, direction) pairs have a waiter: `watch` is called when
+//   a task parks, `unwatch` when that wait ends (woken, timed out or cancelled), and `forget`
+//   before a descriptor the scheduler has seen is closed.
+// * `wait` blocks until at least one watched pair may be ready, or the timeout passes, and
+//   returns those pairs. Reporting a pair that turns out not to be ready is allowed (the scheduler
+//   retries the operation and parks the task again); missing one is not. An error or hang-up on a
+//   descriptor is reported as both readable and writable, so whichever task waits sees it.
+// * `watch` carries what the scheduler last saw of the pair. `LastSeen::would_block` means an
+//   operation on it has just returned EAGAIN (or a short read): the next change of state is
+//   certain to be news, so an edge-triggered backend may rely on its next edge. `LastSeen::unknown`
+//   means the caller cannot tell (a plain wait on a raw descriptor): the backend must report the
+//   pair if it is ready now. Level-triggered backends (select, poll) can ignore the hint.
+// * A poller is used from the scheduler's thread only. Errors setting up or using the backend
+//   throw std::system_error saying what failed. EINTR is not an error: `wait` returns early.
+//
+// A completion-based backend (io_uring) fits behind this seam by growing it, not by bending it:
+// the awaitables in net/ already describe each operation (recv into this buffer, send these
+// bytes, accept on this listener) in one Waiter with an `attempt` that performs it. A completion
+// backend submits that description to the kernel instead of watching for readiness, and the
+// scheduler resumes the task when the completion arrives; the handlers do not change.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string_view>
+
+#include "tasknet/wait_options.hpp"
+
+namespace tasknet {
+
+/// What the scheduler last saw of a (descriptor, direction) pair when it parks a task on it.
+enum class LastSeen : std::uint8_t { would_block, unknown };
+
+/// One descriptor that `Poller::wait` found ready.
+struct PollEvent {
+  int fd = -1;
+  bool readable = false;
+  bool writable = false;
+};
+
+class Poller {
+ public:
+  Poller() = default;
+  Poller(const Poller&) = delete;
+  Poller& operator=(const Poller&) = delete;
+  virtual ~Poller() = default;
+
+  /// The backend's name, as --backend spells it.
+  [[nodiscard]] virtual std::string_view name() const noexcept = 0;
+
+  /// A task now waits on `fd` in `direction`. Throws std::system_error when the backend cannot
+  /// watch this descriptor (select: fd >= FD_SETSIZE).
+  virtual void watch(int fd, Direction direction, LastSeen last_seen) = 0;
+
+  /// No task waits on `fd` in `direction` any more.
+  virtual void unwatch(int fd, Direction direction) noexcept = 0;
+
+  /// `fd` is about to be closed: drop everything known about it.
+  virtual void forget(int fd) noexcept = 0;
+
+  /// Blocks until watched descriptors may be ready or `timeout` passes (no timeout: wait as long
+  /// as it takes; zero: only look). The span stays valid until the next call.
+  virtual std::span<const PollEvent> wait(std::optional<std::chrono::nanoseconds> timeout) = 0;
+};
+
+}  // namespace tasknet

@@ -1,0 +1,122 @@
+// The scheduler: the seed's run() loop as an object. It keeps a FIFO of ready tasks and the
+// waiting areas (tasks waiting until a descriptor is readable, until it is writable, or until a
+// deadline), runs ready tasks, and when none is ready blocks in its poller. It knows the poller's
+// interface but no operating-system call.
+#pragma once
+
+#include <coroutine>
+#include <cstddef>
+#include <deque>
+#include <exception>
+#include <functional>
+#include <memory>
+#include <string_view>
+#include <vector>
+
+#include "tasknet/backend.hpp"
+#include "tasknet/detail/promise_base.hpp"
+#include "tasknet/detail/timer_heap.hpp"
+#include "tasknet/detail/waiter.hpp"
+#include "tasknet/poller.hpp"
+#include "tasknet/task.hpp"
+
+namespace tasknet {
+
+class FileDescriptor;
+
+namespace detail {
+class WaitOperation;
+class YieldAwaiter;
+}  // namespace detail
+
+/// Runs tasks on one thread. One scheduler per thread; nothing is shared between schedulers.
+///
+/// Every member function is for the scheduler's own thread. Destroying the scheduler destroys
+/// every task still alive (their frames, and with them their sockets), so objects those tasks
+/// use must outlive it.
+class Scheduler {
+ public:
+  /// Receives the exception that ended a detached task. Must not throw.
+  using ErrorHandler = std::function<void(std::exception_ptr)>;
+
+  struct Options {
+    Backend backend = default_backend();
+    /// Null: report on stderr as "tasknet: a detached task failed: <what()>".
+    ErrorHandler on_task_error;
+  };
+
+  Scheduler();
+  explicit Scheduler(Options options);
+  /// Takes a poller built elsewhere (tests use this to observe the seam).
+  Scheduler(std::unique_ptr<Poller> poller, ErrorHandler on_task_error);
+  Scheduler(const Scheduler&) = delete;
+  Scheduler& operator=(const Scheduler&) = delete;
+  ~Scheduler();
+
+  /// Starts `task` as a detached task owned by the scheduler: it joins the back of the ready
+  /// queue and runs when run() reaches it. An exception escaping it goes to the error handler.
+  void spawn(Task<void> task);
+
+  /// Runs ready tasks; when none is ready, blocks in the poller until I/O or the next deadline.
+  /// Returns when no task is left, or after stop(). Throws std::logic_error when tasks are left
+  /// but none is ready or waiting on I/O or time (they could never run again), and
+  /// std::system_error when the poller fails.
+  void run();
+
+  /// Makes run() return after the task now running. Tasks stay alive and run() may be called again.
+  void stop() noexcept { stop_requested_ = true; }
+
+  /// Detached tasks alive (spawned and not finished).
+  [[nodiscard]] std::size_t task_count() const noexcept { return detached_.size(); }
+
+  /// The poller's backend name.
+  [[nodiscard]] std::string_view backend_name() const noexcept { return poller_->name(); }
+
+ private:
+  friend class detail::WaitOperation;
+  friend class detail::YieldAwaiter;
+  friend class FileDescriptor;
+  friend void detail::finish_detached_task(detail::PromiseBase&, std::coroutine_handle<>,
+                                           std::exception_ptr) noexcept;
+
+  /// Per descriptor: the seed's recv_wait and send_wait entries, and what the poller last said.
+  struct FdWaits {
+    detail::Waiter* waiter[2] = {nullptr, nullptr};  // indexed by Direction
+    bool may_be_ready[2] = {true, true};             // unknown counts as "try it"
+  };
+
+  struct DetachedTask {
+    detail::PromiseBase* promise;
+    std::coroutine_handle<> frame;
+  };
+
+  // For awaitables (friends).
+  void make_ready(std::coroutine_handle<> task) { ready_.push_back(task); }
+  [[nodiscard]] bool may_be_ready(int fd, Direction direction) const noexcept;
+  void mark_not_ready(int fd, Direction direction) noexcept;
+  void park(detail::Waiter& waiter, LastSeen last_seen);
+  void unpark(detail::Waiter& waiter) noexcept;
+  void cancel(detail::Waiter& waiter) noexcept;
+  void forget_fd(int fd) noexcept;
+  void finish_detached(detail::PromiseBase& promise, std::coroutine_handle<> frame,
+                       std::exception_ptr error) noexcept;
+
+  void run_ready_tasks();
+  void wait_for_events();
+  void on_ready(int fd, Direction direction) noexcept;
+  void expire_timers(TimePoint now) noexcept;
+  void finish_wait(detail::Waiter& waiter, WaitStatus status) noexcept;
+  FdWaits& waits_of(int fd);
+
+  std::unique_ptr<Poller> poller_;
+  ErrorHandler on_task_error_;
+  std::deque<std::coroutine_handle<>> ready_;  // the seed's `tasks`
+  std::vector<FdWaits> waiting_;               // the seed's recv_wait and send_wait, by fd
+  std::size_t fd_waiter_count_ = 0;
+  detail::TimerHeap sleeping_;  // tasks waiting for a deadline
+  std::vector<DetachedTask> detached_;
+  bool stop_requested_ = false;
+  bool running_ = false;
+};
+
+}  // namespace tasknet

@@ -1,0 +1,41 @@
+// Sleeping: the scheduler's waiting area for deadlines, as awaitables.
+#pragma once
+
+#include <coroutine>
+#include <stop_token>
+
+#include "tasknet/clock.hpp"
+#include "tasknet/detail/promise_base.hpp"
+#include "tasknet/detail/wait_operation.hpp"
+#include "tasknet/wait_options.hpp"
+
+namespace tasknet {
+
+/// Awaitable: suspends the task until `wake_at`, or until stop is requested. Returns
+/// WaitStatus::ready when the time came and WaitStatus::cancelled when stopped. Tasks sleeping
+/// until the same instant wake in the order they went to sleep.
+class [[nodiscard]] SleepOperation : public detail::WaitOperation {
+ public:
+  SleepOperation(TimePoint wake_at, std::stop_token stop) noexcept;
+
+  template <typename Promise>
+  bool await_suspend(std::coroutine_handle<Promise> awaiting) {
+    return start(detail::scheduler_of(awaiting), awaiting);
+  }
+
+  WaitStatus await_resume() const noexcept {
+    return status == WaitStatus::timed_out ? WaitStatus::ready : status;
+  }
+};
+
+/// Sleeps until `wake_at`. A time in the past still gives other ready tasks their turn first.
+[[nodiscard]] inline SleepOperation sleep_until(TimePoint wake_at, std::stop_token stop = {}) {
+  return SleepOperation{wake_at, std::move(stop)};
+}
+
+/// Sleeps for `duration` (rounded up to the poller's resolution, never down).
+[[nodiscard]] inline SleepOperation sleep_for(Clock::duration duration, std::stop_token stop = {}) {
+  return SleepOperation{Clock::now() + duration, std::move(stop)};
+}
+
+}  // namespace tasknet

@@ -1,0 +1,59 @@
+// Owned descriptors that leave their scheduler's waiting areas before they close.
+#include "tasknet/file_descriptor.hpp"
+
+#include <unistd.h>
+
+#include <cerrno>
+#include <stdexcept>
+#include <system_error>
+
+#include "tasknet/scheduler.hpp"
+
+namespace tasknet {
+
+FileDescriptor& FileDescriptor::operator=(FileDescriptor&& other) noexcept {
+  if (this != &other) {
+    close();
+    fd_ = std::exchange(other.fd_, -1);
+    scheduler_ = std::exchange(other.scheduler_, nullptr);
+  }
+  return *this;
+}
+
+void FileDescriptor::close() noexcept {
+  if (fd_ < 0) return;
+  if (scheduler_ != nullptr) scheduler_->forget_fd(fd_);
+  // Linux releases the descriptor even when close() reports EINTR: never retry it.
+  ::close(fd_);
+  fd_ = -1;
+  scheduler_ = nullptr;
+}
+
+Scheduler& FileDescriptor::attach(Scheduler& scheduler) {
+  if (scheduler_ == nullptr) {
+    scheduler_ = &scheduler;
+  } else if (scheduler_ != &scheduler) {
+    throw std::logic_error("tasknet: fd " + std::to_string(fd_) +
+                           " is bound to another scheduler; a descriptor belongs to one");
+  }
+  return *scheduler_;
+}
+
+std::optional<std::size_t> FileDescriptor::try_read(std::span<char> buffer) {
+  for (;;) {
+    const ssize_t n = ::read(fd_, buffer.data(), buffer.size());
+    if (n >= 0) return static_cast<std::size_t>(n);
+    if (errno == EINTR) continue;
+    if (errno == EAGAIN || errno == EWOULDBLOCK) {
+      mark_not_ready(Direction::readable);
+      return std::nullopt;
+    }
+    throw std::system_error(errno, std::system_category(), "read");
+  }
+}
+
+void FileDescriptor::mark_not_ready(Direction direction) const noexcept {
+  if (scheduler_ != nullptr) scheduler_->mark_not_ready(fd_, direction);
+}
+
+}  // namespace tasknet

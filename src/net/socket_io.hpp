@@ -1,0 +1,39 @@
+// One non-blocking recv or send, with EINTR retried: shared by the try_ functions of Socket and
+// by the awaitable operations. Private to the library.
+#pragma once
+
+#include <sys/socket.h>
+#include <sys/types.h>
+
+#include <cerrno>
+#include <cstddef>
+
+namespace tasknet::net_io {
+
+struct Result {
+  std::size_t bytes = 0;
+  int error = 0;  ///< 0, EAGAIN (would block), or the errno that failed the call
+
+  [[nodiscard]] bool would_block() const noexcept { return error == EAGAIN; }
+};
+
+inline Result recv_once(int fd, char* data, std::size_t size) noexcept {
+  for (;;) {
+    const ssize_t n = ::recv(fd, data, size, 0);
+    if (n >= 0) return {static_cast<std::size_t>(n), 0};
+    if (errno == EINTR) continue;
+    return {0, errno == EWOULDBLOCK ? EAGAIN : errno};
+  }
+}
+
+inline Result send_once(int fd, const char* data, std::size_t size) noexcept {
+  for (;;) {
+    // MSG_NOSIGNAL: a peer that has gone away is an EPIPE error, never a SIGPIPE.
+    const ssize_t n = ::send(fd, data, size, MSG_NOSIGNAL);
+    if (n >= 0) return {static_cast<std::size_t>(n), 0};
+    if (errno == EINTR) continue;
+    return {0, errno == EWOULDBLOCK ? EAGAIN : errno};
+  }
+}
+
+}  // namespace tasknet::net_io

@@ -1,0 +1,80 @@
+// Parking and unparking tasks for every awaitable that waits: readiness waits, sleeps and the
+// socket operations.
+#include "tasknet/detail/wait_operation.hpp"
+
+#include <system_error>
+
+#include "tasknet/file_descriptor.hpp"
+#include "tasknet/scheduler.hpp"
+#include "tasknet/time.hpp"
+#include "tasknet/wait.hpp"
+
+namespace tasknet {
+namespace detail {
+
+WaitOperation::WaitOperation(int fd_to_wait_on, Direction way, const WaitOptions& options,
+                             AttemptFn attempt_fn, bool trust_readiness) noexcept
+    : trust_readiness_(trust_readiness), stop_(options.stop) {
+  fd = fd_to_wait_on;
+  direction = way;
+  attempt = attempt_fn;
+  if (options.deadline) {
+    has_deadline = true;
+    deadline = *options.deadline;
+  }
+}
+
+WaitOperation::~WaitOperation() {
+  // The frame is being destroyed while the task waits: leave the waiting area first.
+  if (parked) scheduler_->unpark(*this);
+}
+
+bool WaitOperation::start(Scheduler& scheduler, std::coroutine_handle<> awaiting) {
+  scheduler_ = &scheduler;
+  task = awaiting;
+  const bool knows_readiness = attempt != nullptr || trust_readiness_;
+  if (fd >= 0 && knows_readiness && scheduler.may_be_ready(fd, direction)) {
+    if (attempt == nullptr || attempt(*this) == Attempt::done) return false;
+    scheduler.mark_not_ready(fd, direction);
+  }
+  if (stop_.stop_requested()) {
+    status = WaitStatus::cancelled;
+    return false;
+  }
+  scheduler.park(*this, knows_readiness ? LastSeen::would_block : LastSeen::unknown);
+  if (stop_.stop_possible()) on_stop_.emplace(stop_, CancelOnStop{this});
+  return true;
+}
+
+void WaitOperation::throw_if_interrupted(const char* what) const {
+  if (status == WaitStatus::timed_out) {
+    throw std::system_error(std::make_error_code(std::errc::timed_out), what);
+  }
+  if (status == WaitStatus::cancelled) {
+    throw std::system_error(std::make_error_code(std::errc::operation_canceled), what);
+  }
+}
+
+void WaitOperation::mark_not_ready() const noexcept {
+  scheduler_->mark_not_ready(fd, direction);
+}
+
+void WaitOperation::CancelOnStop::operator()() const noexcept {
+  operation->scheduler_->cancel(*operation);
+}
+
+}  // namespace detail
+
+ReadinessWait::ReadinessWait(int descriptor, Direction way, const WaitOptions& options,
+                             FileDescriptor* owner) noexcept
+    : WaitOperation(descriptor, way, options, nullptr, owner != nullptr), owner_(owner) {}
+
+Scheduler& ReadinessWait::attach(Scheduler& scheduler) {
+  return owner_ != nullptr ? owner_->attach(scheduler) : scheduler;
+}
+
+SleepOperation::SleepOperation(TimePoint wake_at, std::stop_token stop) noexcept
+    : WaitOperation(-1, Direction::readable,
+                    WaitOptions{.deadline = wake_at, .stop = std::move(stop)}, nullptr, false) {}
+
+}  // namespace tasknet
