@@ -101,21 +101,24 @@ void Scheduler::wait_for_events() {
   }
 
   for (const PollEvent& event : poller_->wait(timeout)) {
-    if (event.readable) on_ready(event.fd, Direction::readable);
-    if (event.writable) on_ready(event.fd, Direction::writable);
+    if (event.readable) on_ready(event.fd, Direction::readable, event.read_closed);
+    if (event.writable) on_ready(event.fd, Direction::writable, event.write_closed);
   }
   if (!sleeping_.empty()) expire_timers(Clock::now());
 }
 
-void Scheduler::on_ready(int fd, Direction direction) noexcept {
+void Scheduler::on_ready(int fd, Direction direction, bool closed) noexcept {
   if (fd < 0 || static_cast<std::size_t>(fd) >= waiting_.size()) return;
   const std::size_t way = index_of(direction);
-  waiting_[fd].may_be_ready[way] = true;
+  detail::Readiness& readiness = waiting_[fd].readiness[way];
+  if (readiness != detail::Readiness::closed) {
+    readiness = closed ? detail::Readiness::closed : detail::Readiness::ready;
+  }
   detail::Waiter* waiter = waiting_[fd].waiter[way];
   if (waiter == nullptr) return;
   // An operation that does I/O retries it here; a spurious wake-up keeps the task parked.
   if (waiter->attempt != nullptr && waiter->attempt(*waiter) == detail::Attempt::would_block) {
-    waiting_[fd].may_be_ready[way] = false;
+    mark_not_ready(fd, direction);
     return;
   }
   finish_wait(*waiter, WaitStatus::ready);
@@ -140,15 +143,17 @@ Scheduler::FdWaits& Scheduler::waits_of(int fd) {
   return waiting_[fd];
 }
 
-bool Scheduler::may_be_ready(int fd, Direction direction) const noexcept {
-  return static_cast<std::size_t>(fd) >= waiting_.size() ||
-         waiting_[fd].may_be_ready[index_of(direction)];
+detail::Readiness Scheduler::readiness(int fd, Direction direction) const noexcept {
+  return static_cast<std::size_t>(fd) < waiting_.size()
+             ? waiting_[fd].readiness[index_of(direction)]
+             : detail::Readiness::unknown;
 }
 
 void Scheduler::mark_not_ready(int fd, Direction direction) noexcept {
   if (fd < 0) return;
   try {
-    waits_of(fd).may_be_ready[index_of(direction)] = false;
+    detail::Readiness& readiness = waits_of(fd).readiness[index_of(direction)];
+    if (readiness != detail::Readiness::closed) readiness = detail::Readiness::not_ready;
   } catch (...) {
     // Not recording it only costs one extra attempt later.
   }

@@ -32,16 +32,23 @@ WaitOperation::~WaitOperation() {
 bool WaitOperation::start(Scheduler& scheduler, std::coroutine_handle<> awaiting) {
   scheduler_ = &scheduler;
   task = awaiting;
-  const bool knows_readiness = attempt != nullptr || trust_readiness_;
-  if (fd >= 0 && knows_readiness && scheduler.may_be_ready(fd, direction)) {
-    if (attempt == nullptr || attempt(*this) == Attempt::done) return false;
-    scheduler.mark_not_ready(fd, direction);
+  Readiness known = Readiness::unknown;
+  if (fd >= 0 && (attempt != nullptr || trust_readiness_)) {
+    known = scheduler.readiness(fd, direction);
+    if (attempt == nullptr) {
+      // Reported, and not drained since (or closed for good): no need to wait.
+      if (known == Readiness::ready || known == Readiness::closed) return false;
+    } else if (known != Readiness::not_ready) {
+      if (attempt(*this) == Attempt::done) return false;  // no need to wait at all
+      scheduler.mark_not_ready(fd, direction);
+      known = scheduler.readiness(fd, direction);
+    }
   }
   if (stop_.stop_requested()) {
     status = WaitStatus::cancelled;
     return false;
   }
-  scheduler.park(*this, knows_readiness ? LastSeen::would_block : LastSeen::unknown);
+  scheduler.park(*this, known == Readiness::not_ready ? LastSeen::would_block : LastSeen::unknown);
   if (stop_.stop_possible()) on_stop_.emplace(stop_, CancelOnStop{this});
   return true;
 }

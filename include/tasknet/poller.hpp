@@ -10,7 +10,8 @@
 // * `wait` blocks until at least one watched pair may be ready, or the timeout passes, and
 //   returns those pairs. Reporting a pair that turns out not to be ready is allowed (the scheduler
 //   retries the operation and parks the task again); missing one is not. An error or hang-up on a
-//   descriptor is reported as both readable and writable, so whichever task waits sees it.
+//   descriptor is reported as both readable and writable, so whichever task waits sees it, and
+//   flagged as closed so that the scheduler never again waits for an edge that cannot come.
 // * `watch` carries what the scheduler last saw of the pair. `LastSeen::would_block` means an
 //   operation on it has just returned EAGAIN (or a short read): the next change of state is
 //   certain to be news, so an edge-triggered backend may rely on its next edge. `LastSeen::unknown`
@@ -44,6 +45,11 @@ struct PollEvent {
   int fd = -1;
   bool readable = false;
   bool writable = false;
+  /// The peer has shut its side, or the descriptor has failed: reads will never block again.
+  /// Edge-triggered backends must say so, because no later edge will.
+  bool read_closed = false;
+  /// The descriptor has hung up or failed: writes will never block again.
+  bool write_closed = false;
 };
 
 class Poller {

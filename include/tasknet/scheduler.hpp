@@ -79,10 +79,11 @@ class Scheduler {
   friend void detail::finish_detached_task(detail::PromiseBase&, std::coroutine_handle<>,
                                            std::exception_ptr) noexcept;
 
-  /// Per descriptor: the seed's recv_wait and send_wait entries, and what the poller last said.
+  /// Per descriptor: the seed's recv_wait and send_wait entries, and what is known of its
+  /// readiness each way.
   struct FdWaits {
     detail::Waiter* waiter[2] = {nullptr, nullptr};  // indexed by Direction
-    bool may_be_ready[2] = {true, true};             // unknown counts as "try it"
+    detail::Readiness readiness[2] = {detail::Readiness::unknown, detail::Readiness::unknown};
   };
 
   struct DetachedTask {
@@ -92,7 +93,7 @@ class Scheduler {
 
   // For awaitables (friends).
   void make_ready(std::coroutine_handle<> task) { ready_.push_back(task); }
-  [[nodiscard]] bool may_be_ready(int fd, Direction direction) const noexcept;
+  [[nodiscard]] detail::Readiness readiness(int fd, Direction direction) const noexcept;
   void mark_not_ready(int fd, Direction direction) noexcept;
   void park(detail::Waiter& waiter, LastSeen last_seen);
   void unpark(detail::Waiter& waiter) noexcept;
@@ -103,7 +104,7 @@ class Scheduler {
 
   void run_ready_tasks();
   void wait_for_events();
-  void on_ready(int fd, Direction direction) noexcept;
+  void on_ready(int fd, Direction direction, bool closed) noexcept;
   void expire_timers(TimePoint now) noexcept;
   void finish_wait(detail::Waiter& waiter, WaitStatus status) noexcept;
   FdWaits& waits_of(int fd);

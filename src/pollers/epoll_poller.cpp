@@ -67,8 +67,12 @@ class EpollPoller final : public Poller {
     for (int i = 0; i < count; ++i) {
       const std::uint32_t got = events_[i].events;
       const bool failed = (got & (EPOLLERR | EPOLLHUP)) != 0;
-      ready_.push_back({events_[i].data.fd, failed || (got & (EPOLLIN | EPOLLRDHUP)) != 0,
-                        failed || (got & EPOLLOUT) != 0});
+      const bool read_closed = failed || (got & EPOLLRDHUP) != 0;
+      ready_.push_back({.fd = events_[i].data.fd,
+                        .readable = read_closed || (got & EPOLLIN) != 0,
+                        .writable = failed || (got & EPOLLOUT) != 0,
+                        .read_closed = read_closed,
+                        .write_closed = failed});
     }
     // A full batch hints at more: take a larger one next time.
     if (static_cast<std::size_t>(count) == events_.size() && events_.size() < 65536) {

@@ -24,9 +24,9 @@ class WaitOperation : protected Waiter {
 
  protected:
   /// `fd` < 0 waits on the deadline alone. `attempt` null: a plain readiness wait.
-  /// `trust_readiness`: whether the scheduler's record of the descriptor's readiness is kept
-  /// current by every operation on it (true for descriptors tasknet owns), so a plain wait may
-  /// finish at once when it says "may be ready".
+  /// `trust_readiness`: whether every operation on the descriptor keeps the scheduler's record of
+  /// its readiness current (true for descriptors tasknet owns), so that a plain wait may finish
+  /// at once when the poller reported it ready, and may rely on the next edge after EAGAIN.
   WaitOperation(int fd, Direction direction, const WaitOptions& options, AttemptFn attempt,
                 bool trust_readiness) noexcept;
 

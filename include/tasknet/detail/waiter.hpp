@@ -17,6 +17,15 @@ enum class Attempt : std::uint8_t {
   would_block,  ///< the wake-up was spurious: keep the task parked
 };
 
+/// What the scheduler knows of a descriptor's readiness in one direction.
+enum class Readiness : std::uint8_t {
+  unknown,    ///< nothing seen yet: an operation may try, a plain wait must ask the poller
+  ready,      ///< the poller reported it, and no operation has found it drained since
+  not_ready,  ///< an operation got EAGAIN or a short read: the next change is news
+  closed,     ///< hang-up or error reported: it will never block this way again, and no
+              ///< further edge will say so, so nothing may mark it not ready
+};
+
 struct Waiter {
   static constexpr std::size_t no_timer = static_cast<std::size_t>(-1);
 

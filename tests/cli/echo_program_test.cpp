@@ -1,0 +1,102 @@
+// tasknet-echo as a process: the nc session, the listening line, port in use, bad options, and
+// SIGTERM. The binary's path comes from CMake.
+#include <signal.h>
+
+#include <gtest/gtest.h>
+
+#include <regex>
+#include <string>
+
+#include "blocking_client.hpp"
+#include "process.hpp"
+#include "tasknet/net/tcp_listener.hpp"
+
+namespace tasknet {
+namespace {
+
+using namespace std::chrono_literals;
+using testing::BlockingClient;
+using testing::Process;
+
+const std::string program = TASKNET_ECHO_PATH;
+
+/// Starts tasknet-echo on a free port and returns the port it prints.
+std::uint16_t start_and_read_port(Process& process, std::string* line = nullptr) {
+  const std::optional<std::string> first = process.read_stdout_line(10s);
+  if (!first) throw std::runtime_error("tasknet-echo printed no listening line");
+  std::smatch match;
+  if (!std::regex_match(*first, match,
+                        std::regex(R"(Listening on 127\.0\.0\.1:(\d+) \(backend \w+\))"))) {
+    throw std::runtime_error("unexpected first line: " + *first);
+  }
+  if (line != nullptr) *line = *first;
+  return static_cast<std::uint16_t>(std::stoi(match[1]));
+}
+
+TEST(EchoProgram, ANcStyleSession) {
+  Process server({program, "--host", "127.0.0.1", "--port", "0"});
+  const std::uint16_t port = start_and_read_port(server);
+  {
+    BlockingClient client(port);
+    client.send_all("Hello\n");
+    EXPECT_EQ(client.recv_exactly(10), "GOT:Hello\n");
+    client.send_all("World\n");
+    EXPECT_EQ(client.recv_exactly(10), "GOT:World\n");
+  }
+  const auto from = server.read_stdout_line(5s);
+  ASSERT_TRUE(from);
+  EXPECT_TRUE(std::regex_match(*from, std::regex(R"(Connection from 127\.0\.0\.1:\d+)"))) << *from;
+  EXPECT_EQ(server.read_stdout_line(5s), "Connection closed");
+  server.send_signal(SIGTERM);
+  EXPECT_EQ(server.wait(10s), 0);
+}
+
+TEST(EchoProgram, PortZeroPrintsTheAddressItListensOn) {
+  Process server({program, "--host", "127.0.0.1", "--port", "0", "--backend", "poll"});
+  std::string line;
+  const std::uint16_t port = start_and_read_port(server, &line);
+  EXPECT_NE(port, 0);
+  EXPECT_NE(line.find("(backend poll)"), std::string::npos);
+  server.send_signal(SIGINT);
+  EXPECT_EQ(server.wait(10s), 0);
+}
+
+TEST(EchoProgram, APortInUseIsOneLineAndExitOne) {
+  TcpListener taken = TcpListener::bind(Address::ipv4_loopback(0));
+  const std::string port = std::to_string(taken.local_address().port());
+  std::string out;
+  std::string err;
+  EXPECT_EQ(testing::run_program({program, "--host", "127.0.0.1", "--port", port}, &out, &err), 1);
+  EXPECT_EQ(err, "tasknet-echo: bind 127.0.0.1:" + port + ": Address already in use\n");
+}
+
+TEST(EchoProgram, ABadOptionIsOneLineAndExitTwo) {
+  std::string err;
+  EXPECT_EQ(testing::run_program({program, "--port", "99999"}, nullptr, &err), 2);
+  EXPECT_EQ(err, "tasknet-echo: --port: Value 99999 not in range 0 to 65535\n");
+  EXPECT_EQ(testing::run_program({program, "--frobnicate"}, nullptr, &err), 2);
+  EXPECT_EQ(err, "tasknet-echo: The following argument was not expected: --frobnicate\n");
+}
+
+TEST(EchoProgram, SigtermClosesConnectionsAndExitsZero) {
+  Process server({program, "--host", "127.0.0.1", "--port", "0", "--quiet"});
+  const std::uint16_t port = start_and_read_port(server);
+  BlockingClient client(port);
+  client.send_all("x");
+  EXPECT_EQ(client.recv_exactly(5), "GOT:x");
+  server.send_signal(SIGTERM);
+  EXPECT_EQ(server.wait(10s), 0);
+  EXPECT_EQ(client.recv_until_eof(), "");  // the server closed the connection
+  EXPECT_EQ(server.stderr_text(), "");
+}
+
+TEST(EchoProgram, HelpAndVersionExitZero) {
+  std::string out;
+  EXPECT_EQ(testing::run_program({program, "--help"}, &out, nullptr), 0);
+  EXPECT_NE(out.find("--backend"), std::string::npos);
+  EXPECT_EQ(testing::run_program({program, "--version"}, &out, nullptr), 0);
+  EXPECT_TRUE(out.starts_with("tasknet-echo ")) << out;
+}
+
+}  // namespace
+}  // namespace tasknet

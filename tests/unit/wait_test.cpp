@@ -1,0 +1,197 @@
+// Readiness waits on every backend: the seed's 'recv' and 'send' waits, with deadlines,
+// cancellation, two directions at once, one waiter per direction, and closing while waiting.
+#include <fcntl.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <gtest/gtest.h>
+
+#include <stdexcept>
+#include <stop_token>
+#include <system_error>
+
+#include "backends.hpp"
+#include "run_task.hpp"
+#include "tasknet/file_descriptor.hpp"
+#include "tasknet/scheduler.hpp"
+#include "tasknet/time.hpp"
+#include "tasknet/wait.hpp"
+
+namespace tasknet {
+namespace {
+
+using namespace std::chrono_literals;
+using testing::run_to_completion;
+
+struct SocketPair {
+  FileDescriptor a;
+  FileDescriptor b;
+  SocketPair() {
+    int fds[2];
+    if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, fds) != 0) {
+      throw std::system_error(errno, std::system_category(), "socketpair");
+    }
+    a = FileDescriptor{fds[0]};
+    b = FileDescriptor{fds[1]};
+  }
+};
+
+class Wait : public ::testing::TestWithParam<Backend> {
+ protected:
+  Scheduler scheduler{{.backend = GetParam()}};
+};
+
+Task<void> write_after(int fd, Clock::duration delay) {
+  co_await sleep_for(delay);
+  EXPECT_EQ(::write(fd, "x", 1), 1);
+}
+
+TEST_P(Wait, ReadableWaitEndsWhenDataArrives) {
+  SocketPair pair;
+  auto reader = [](FileDescriptor* fd) -> Task<WaitStatus> { co_return co_await fd->readable(); };
+  scheduler.spawn(write_after(pair.b.get(), 5ms));
+  EXPECT_EQ(run_to_completion(scheduler, reader(&pair.a)), WaitStatus::ready);
+  char byte = 0;
+  EXPECT_EQ(pair.a.try_read({&byte, 1}), 1U);
+}
+
+TEST_P(Wait, RawDescriptorWaitSeesDataThatIsAlreadyThere) {
+  // The seed's form, on a descriptor tasknet does not own: the wait must look at the level, not
+  // trust an edge that came before it (this is what the epoll backend re-arms for).
+  SocketPair pair;
+  auto twice = [](int fd) -> Task<int> {
+    int woken = 0;
+    for (int i = 0; i < 2; ++i) {
+      if (co_await readable(fd, {.deadline = after(2s)}) == WaitStatus::ready) ++woken;
+      char byte = 0;
+      EXPECT_EQ(::read(fd, &byte, 1), 1);  // one of the two bytes: the other stays
+    }
+    co_return woken;
+  };
+  ASSERT_EQ(::write(pair.b.get(), "xy", 2), 2);
+  EXPECT_EQ(run_to_completion(scheduler, twice(pair.a.get())), 2);
+}
+
+TEST_P(Wait, WritableWaitOnAnEmptySocketEndsAtOnce) {
+  SocketPair pair;
+  auto writer = [](int fd) -> Task<WaitStatus> { co_return co_await writable(fd); };
+  EXPECT_EQ(run_to_completion(scheduler, writer(pair.a.get())), WaitStatus::ready);
+}
+
+TEST_P(Wait, WaitEndsWithTimedOutAtItsDeadline) {
+  SocketPair pair;
+  auto reader = [](FileDescriptor* fd) -> Task<WaitStatus> {
+    co_return co_await fd->readable({.deadline = after(10ms)});
+  };
+  const TimePoint start = Clock::now();
+  EXPECT_EQ(run_to_completion(scheduler, reader(&pair.a)), WaitStatus::timed_out);
+  EXPECT_GE(Clock::now() - start, 10ms);
+}
+
+TEST_P(Wait, CancelledWaitLeavesItsWaitingAreaSoAnotherTaskCanWait) {
+  SocketPair pair;
+  std::stop_source stop;
+  auto first = [](FileDescriptor* fd, std::stop_token token) -> Task<WaitStatus> {
+    co_return co_await fd->readable({.stop = token});
+  };
+  auto second = [](FileDescriptor* fd, std::stop_source* source) -> Task<WaitStatus> {
+    co_await yield_now();  // let `first` park
+    source->request_stop();
+    co_return co_await fd->readable({.deadline = after(5ms)});
+  };
+  auto both = [&]() -> Task<void> {
+    Scheduler& self = co_await this_scheduler();
+    WaitStatus first_status = WaitStatus::ready;
+    auto record = [](Task<WaitStatus> task, WaitStatus* out) -> Task<void> {
+      *out = co_await std::move(task);
+    };
+    self.spawn(record(first(&pair.a, stop.get_token()), &first_status));
+    EXPECT_EQ(co_await second(&pair.a, &stop), WaitStatus::timed_out);
+    EXPECT_EQ(first_status, WaitStatus::cancelled);
+  };
+  run_to_completion(scheduler, both());
+}
+
+TEST_P(Wait, ASecondTaskWaitingTheSameWayIsALogicError) {
+  SocketPair pair;
+  auto first = [](FileDescriptor* fd) -> Task<void> {
+    co_await fd->readable({.deadline = after(20ms)});
+  };
+  auto second = [](FileDescriptor* fd) -> Task<void> {
+    co_await yield_now();
+    EXPECT_THROW(co_await fd->readable(), std::logic_error);
+  };
+  scheduler.spawn(first(&pair.a));
+  run_to_completion(scheduler, second(&pair.a));
+}
+
+TEST_P(Wait, AReaderAndAWriterOnOneDescriptorAreBothServed) {
+  SocketPair pair;
+  // Fill a's send buffer so its writer must wait, then let the peer drain it and send a byte.
+  const std::string chunk(65536, 'z');
+  while (::send(pair.a.get(), chunk.data(), chunk.size(), MSG_DONTWAIT) > 0) {
+  }
+  auto reader = [](FileDescriptor* fd) -> Task<WaitStatus> { co_return co_await fd->readable(); };
+  auto writer = [](FileDescriptor* fd) -> Task<WaitStatus> { co_return co_await fd->writable(); };
+  auto peer = [](int fd) -> Task<void> {
+    co_await sleep_for(5ms);
+    std::string sink(1 << 20, '\0');
+    while (::read(fd, sink.data(), sink.size()) > 0) {
+    }
+    EXPECT_EQ(::write(fd, "x", 1), 1);
+  };
+  auto all = [&]() -> Task<void> {
+    Scheduler& self = co_await this_scheduler();
+    WaitStatus read_status = WaitStatus::cancelled;
+    auto record = [](Task<WaitStatus> task, WaitStatus* out) -> Task<void> {
+      *out = co_await std::move(task);
+    };
+    self.spawn(record(reader(&pair.a), &read_status));
+    self.spawn(peer(pair.b.get()));
+    EXPECT_EQ(co_await writer(&pair.a), WaitStatus::ready);
+    while (read_status != WaitStatus::ready) co_await sleep_for(1ms);
+  };
+  run_to_completion(scheduler, all());
+}
+
+TEST_P(Wait, ClosingTheDescriptorWakesItsWaiterAsCancelled) {
+  SocketPair pair;
+  auto reader = [](FileDescriptor* fd) -> Task<WaitStatus> { co_return co_await fd->readable(); };
+  auto closer = [](FileDescriptor* fd) -> Task<void> {
+    co_await yield_now();
+    fd->close();
+  };
+  scheduler.spawn(closer(&pair.a));
+  EXPECT_EQ(run_to_completion(scheduler, reader(&pair.a)), WaitStatus::cancelled);
+}
+
+TEST(SelectBackend, RefusesDescriptorsAtOrAboveFdSetSize) {
+  rlimit limit{};
+  ::getrlimit(RLIMIT_NOFILE, &limit);
+  if (limit.rlim_cur <= FD_SETSIZE) {
+    limit.rlim_cur = std::min<rlim_t>(limit.rlim_max, FD_SETSIZE + 16);
+    ::setrlimit(RLIMIT_NOFILE, &limit);
+  }
+  SocketPair pair;
+  const int high = ::fcntl(pair.a.get(), F_DUPFD_CLOEXEC, FD_SETSIZE);
+  if (high < 0) GTEST_SKIP() << "cannot open a descriptor above FD_SETSIZE here";
+  FileDescriptor high_fd{high};
+  Scheduler scheduler{{.backend = Backend::select}};
+  auto wait_high = [](FileDescriptor* fd) -> Task<std::string> {
+    try {
+      co_await fd->readable({.deadline = after(1s)});
+    } catch (const std::system_error& error) {
+      co_return error.what();
+    }
+    co_return "no error";
+  };
+  const std::string message = run_to_completion(scheduler, wait_high(&high_fd));
+  EXPECT_NE(message.find("FD_SETSIZE"), std::string::npos) << message;
+  high_fd.close();
+}
+
+INSTANTIATE_TEST_SUITE_P(AllBackends, Wait, testing::every_backend(), testing::backend_name);
+
+}  // namespace
+}  // namespace tasknet
