@@ -82,9 +82,7 @@ void Scheduler::run() {
 void Scheduler::run_ready_tasks() {
   // Only the tasks ready when this turn began: tasks that keep yielding must not starve I/O.
   for (std::size_t turn = ready_.size(); turn > 0 && !stop_requested_; --turn) {
-    const std::coroutine_handle<> task = ready_.front();
-    ready_.pop_front();
-    task.resume();
+    ready_.pop_front().resume();
   }
 }
 

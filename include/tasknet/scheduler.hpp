@@ -6,7 +6,6 @@
 
 #include <coroutine>
 #include <cstddef>
-#include <deque>
 #include <exception>
 #include <functional>
 #include <memory>
@@ -15,6 +14,7 @@
 
 #include "tasknet/backend.hpp"
 #include "tasknet/detail/promise_base.hpp"
+#include "tasknet/detail/ring_queue.hpp"
 #include "tasknet/detail/timer_heap.hpp"
 #include "tasknet/detail/waiter.hpp"
 #include "tasknet/poller.hpp"
@@ -111,8 +111,8 @@ class Scheduler {
 
   std::unique_ptr<Poller> poller_;
   ErrorHandler on_task_error_;
-  std::deque<std::coroutine_handle<>> ready_;  // the seed's `tasks`
-  std::vector<FdWaits> waiting_;               // the seed's recv_wait and send_wait, by fd
+  detail::RingQueue<std::coroutine_handle<>> ready_;  // the seed's `tasks`
+  std::vector<FdWaits> waiting_;                      // the seed's recv_wait and send_wait, by fd
   std::size_t fd_waiter_count_ = 0;
   detail::TimerHeap sleeping_;  // tasks waiting for a deadline
   std::vector<DetachedTask> detached_;

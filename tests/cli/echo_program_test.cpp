@@ -4,8 +4,13 @@
 
 #include <gtest/gtest.h>
 
+#include <fstream>
+#include <iterator>
 #include <regex>
+#include <sstream>
 #include <string>
+#include <thread>
+#include <vector>
 
 #include "blocking_client.hpp"
 #include "process.hpp"
@@ -88,6 +93,52 @@ TEST(EchoProgram, SigtermClosesConnectionsAndExitsZero) {
   EXPECT_EQ(server.wait(10s), 0);
   EXPECT_EQ(client.recv_until_eof(), "");  // the server closed the connection
   EXPECT_EQ(server.stderr_text(), "");
+}
+
+/// User plus system CPU time of a process, in clock ticks, from /proc.
+long cpu_ticks(pid_t pid) {
+  std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
+  std::string text((std::istreambuf_iterator<char>(stat)), std::istreambuf_iterator<char>());
+  std::istringstream fields(text.substr(text.rfind(')') + 2));  // past "pid (comm) "
+  std::string field;
+  long utime = 0;
+  long stime = 0;
+  for (int index = 3; fields >> field; ++index) {  // field 3 is the state
+    if (index == 14) utime = std::stol(field);
+    if (index == 15) {
+      stime = std::stol(field);
+      break;
+    }
+  }
+  return utime + stime;
+}
+
+TEST(EchoProgram, OutOfDescriptorsItBacksOffAndServesAgainWhenTheyFree) {
+  // 16 descriptors: stdio, epoll, signalfd and the listener leave room for 10 clients.
+  Process server(
+      {"/bin/sh", "-c", "ulimit -n 16 && exec " + program + " --host 127.0.0.1 --port 0 --quiet"});
+  const std::uint16_t port = start_and_read_port(server);
+  std::vector<BlockingClient> clients;
+  for (int i = 0; i < 16; ++i)
+    clients.emplace_back(port, false, 10);  // the kernel completes them all
+  for (int i = 0; i < 8; ++i) {
+    clients[i].send_all("x");
+    EXPECT_EQ(clients[i].recv_exactly(5), "GOT:x");
+  }
+  for (int i = 8; i < 16; ++i) clients[i].send_all("y");  // some of these cannot be accepted now
+
+  const long before = cpu_ticks(server.pid());
+  // Wait while draining its output: a server blocked on a full stderr pipe would look idle.
+  EXPECT_EQ(server.wait(1500ms), std::nullopt);
+  const long spent = cpu_ticks(server.pid()) - before;
+  EXPECT_LT(spent, 15) << "CPU ticks (1/100 s) spent in 1.5 s while out of descriptors";
+
+  clients.erase(clients.begin(), clients.begin() + 8);  // free descriptors
+  for (BlockingClient& client : clients) EXPECT_EQ(client.recv_exactly(5), "GOT:y");
+  server.send_signal(SIGTERM);
+  EXPECT_EQ(server.wait(10s), 0);
+  EXPECT_NE(server.stderr_text().find("Too many open files; backing off"), std::string::npos)
+      << server.stderr_text();
 }
 
 TEST(EchoProgram, HelpAndVersionExitZero) {

@@ -45,6 +45,14 @@ BlockingClient::BlockingClient(std::uint16_t port, bool ipv6, int timeout_s) {
 BlockingClient::BlockingClient(BlockingClient&& other) noexcept
     : fd_(std::exchange(other.fd_, -1)) {}
 
+BlockingClient& BlockingClient::operator=(BlockingClient&& other) noexcept {
+  if (this != &other) {
+    if (fd_ >= 0) ::close(fd_);
+    fd_ = std::exchange(other.fd_, -1);
+  }
+  return *this;
+}
+
 BlockingClient::~BlockingClient() {
   if (fd_ >= 0) ::close(fd_);
 }

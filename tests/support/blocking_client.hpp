@@ -13,7 +13,7 @@ class BlockingClient {
   /// Connects to 127.0.0.1:port (or [::1]:port). Receives and sends time out after `timeout_s`.
   explicit BlockingClient(std::uint16_t port, bool ipv6 = false, int timeout_s = 20);
   BlockingClient(BlockingClient&& other) noexcept;
-  BlockingClient& operator=(BlockingClient&&) = delete;
+  BlockingClient& operator=(BlockingClient&& other) noexcept;
   BlockingClient(const BlockingClient&) = delete;
   BlockingClient& operator=(const BlockingClient&) = delete;
   ~BlockingClient();
