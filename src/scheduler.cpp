@@ -14,7 +14,7 @@ constexpr std::size_t index_of(Direction direction) noexcept {
 
 void report_to_stderr(std::exception_ptr error) noexcept {
   try {
-    std::rethrow_exception(error);
+    std::rethrow_exception(std::move(error));
   } catch (const std::exception& e) {
     std::fprintf(stderr, "tasknet: a detached task failed: %s\n", e.what());
   } catch (...) {
@@ -223,7 +223,7 @@ void Scheduler::finish_detached(detail::PromiseBase& promise, std::coroutine_han
   frame.destroy();
   if (error) {
     try {
-      on_task_error_(error);
+      on_task_error_(std::move(error));
     } catch (...) {
       report_to_stderr(std::current_exception());
     }

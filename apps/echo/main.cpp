@@ -40,7 +40,7 @@ Task<void> stop_on_signal(SignalSet* signals, bool quiet) {
 
 void report_task_error(std::exception_ptr error) noexcept {
   try {
-    std::rethrow_exception(error);
+    std::rethrow_exception(std::move(error));
   } catch (const std::exception& e) {
     std::fprintf(stderr, "tasknet-echo: a connection failed: %s\n", e.what());
   } catch (...) {
@@ -51,12 +51,11 @@ void report_task_error(std::exception_ptr error) noexcept {
 }  // namespace
 
 int main(int argc, char** argv) {
-  auto parsed = echo::parse_command_line(argc, argv, std::cout, std::cerr);
-  if (const int* exit_code = std::get_if<int>(&parsed)) return *exit_code;
-  const echo::CommandLine& options = std::get<echo::CommandLine>(parsed);
-
   int exit_code = 0;
   try {
+    auto parsed = echo::parse_command_line(argc, argv, std::cout, std::cerr);
+    if (const int* usage_exit = std::get_if<int>(&parsed)) return *usage_exit;
+    const echo::CommandLine& options = std::get<echo::CommandLine>(parsed);
     // Declared in this order so that the tasks, destroyed with the scheduler, go before the
     // buffers they borrow, and the signal descriptor goes before the scheduler it waits on.
     echo::EchoService service({.prefix = options.prefix,

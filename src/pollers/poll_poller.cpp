@@ -21,7 +21,8 @@ class PollPoller final : public Poller {
       slot_of_fd_[fd] = pollfds_.size();
       pollfds_.push_back(pollfd{fd, 0, 0});
     }
-    pollfds_[slot_of_fd_[fd]].events |= bit_of(direction);
+    pollfd& entry = pollfds_[slot_of_fd_[fd]];
+    entry.events = static_cast<short>(entry.events | bit_of(direction));
   }
 
   void unwatch(int fd, Direction direction) noexcept override {
