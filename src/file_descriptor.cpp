@@ -11,11 +11,17 @@
 
 namespace tasknet {
 
+FileDescriptor::FileDescriptor(FileDescriptor&& other) noexcept
+    : fd_(std::exchange(other.fd_, -1)), scheduler_(std::exchange(other.scheduler_, nullptr)) {
+  if (scheduler_ != nullptr) scheduler_->waiting_[fd_].owner = this;
+}
+
 FileDescriptor& FileDescriptor::operator=(FileDescriptor&& other) noexcept {
   if (this != &other) {
     close();
     fd_ = std::exchange(other.fd_, -1);
     scheduler_ = std::exchange(other.scheduler_, nullptr);
+    if (scheduler_ != nullptr) scheduler_->waiting_[fd_].owner = this;
   }
   return *this;
 }
@@ -31,6 +37,7 @@ void FileDescriptor::close() noexcept {
 
 Scheduler& FileDescriptor::attach(Scheduler& scheduler) {
   if (scheduler_ == nullptr) {
+    scheduler.set_owner(fd_, this);
     scheduler_ = &scheduler;
   } else if (scheduler_ != &scheduler) {
     throw std::logic_error("tasknet: fd " + std::to_string(fd_) +

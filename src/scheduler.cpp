@@ -1,6 +1,8 @@
 // The seed's run() loop: run what is ready, then block in the poller until something is.
 #include "tasknet/scheduler.hpp"
 
+#include "tasknet/file_descriptor.hpp"
+
 #include <cstdio>
 #include <stdexcept>
 #include <string>
@@ -44,6 +46,10 @@ Scheduler::~Scheduler() {
     frame.destroy();
   }
   ready_.clear();
+  // Descriptors owned outside any task (declared before the scheduler, say) outlive it.
+  for (FdWaits& waits : waiting_) {
+    if (waits.owner != nullptr) waits.owner->scheduler_ = nullptr;
+  }
 }
 
 void Scheduler::spawn(Task<void> task) {
@@ -212,6 +218,10 @@ void Scheduler::forget_fd(int fd) noexcept {
     waits = FdWaits{};  // the number's next owner starts with nothing known
   }
   poller_->forget(fd);
+}
+
+void Scheduler::set_owner(int fd, FileDescriptor* owner) {
+  waits_of(fd).owner = owner;
 }
 
 void Scheduler::finish_detached(detail::PromiseBase& promise, std::coroutine_handle<> frame,

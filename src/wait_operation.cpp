@@ -14,7 +14,7 @@ namespace detail {
 
 WaitOperation::WaitOperation(int fd_to_wait_on, Direction way, const WaitOptions& options,
                              AttemptFn attempt_fn, bool trust_readiness) noexcept
-    : trust_readiness_(trust_readiness), stop_(options.stop) {
+    : trust_readiness_(trust_readiness), stop_(options.stop.token()) {
   fd = fd_to_wait_on;
   direction = way;
   attempt = attempt_fn;
@@ -80,8 +80,8 @@ Scheduler& ReadinessWait::attach(Scheduler& scheduler) {
   return owner_ != nullptr ? owner_->attach(scheduler) : scheduler;
 }
 
-SleepOperation::SleepOperation(TimePoint wake_at, std::stop_token stop) noexcept
-    : WaitOperation(-1, Direction::readable,
-                    WaitOptions{.deadline = wake_at, .stop = std::move(stop)}, nullptr, false) {}
+SleepOperation::SleepOperation(TimePoint wake_at, const std::stop_token& stop) noexcept
+    : WaitOperation(-1, Direction::readable, WaitOptions{.deadline = wake_at, .stop = stop},
+                    nullptr, false) {}
 
 }  // namespace tasknet

@@ -17,8 +17,7 @@ class FileDescriptor {
   FileDescriptor() noexcept = default;
   /// Adopts `fd`, which should be non-blocking.
   explicit FileDescriptor(int fd) noexcept : fd_(fd) {}
-  FileDescriptor(FileDescriptor&& other) noexcept
-      : fd_(std::exchange(other.fd_, -1)), scheduler_(std::exchange(other.scheduler_, nullptr)) {}
+  FileDescriptor(FileDescriptor&& other) noexcept;
   FileDescriptor& operator=(FileDescriptor&& other) noexcept;
   FileDescriptor(const FileDescriptor&) = delete;
   FileDescriptor& operator=(const FileDescriptor&) = delete;
@@ -57,6 +56,8 @@ class FileDescriptor {
   Scheduler& attach(Scheduler& scheduler);
 
  private:
+  friend class Scheduler;  // lets go of descriptors that outlive it
+
   int fd_ = -1;
   Scheduler* scheduler_ = nullptr;
 };

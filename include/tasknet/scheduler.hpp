@@ -33,7 +33,7 @@ class YieldAwaiter;
 ///
 /// Every member function is for the scheduler's own thread. Destroying the scheduler destroys
 /// every task still alive (their frames, and with them their sockets), so objects those tasks
-/// use must outlive it.
+/// use must outlive it. Descriptors that outlive it are let go: they stay open, bound to none.
 class Scheduler {
  public:
   /// Receives the exception that ended a detached task. Must not throw.
@@ -84,6 +84,7 @@ class Scheduler {
   struct FdWaits {
     detail::Waiter* waiter[2] = {nullptr, nullptr};  // indexed by Direction
     detail::Readiness readiness[2] = {detail::Readiness::unknown, detail::Readiness::unknown};
+    FileDescriptor* owner = nullptr;  // told when the scheduler goes first
   };
 
   struct DetachedTask {
@@ -99,6 +100,7 @@ class Scheduler {
   void unpark(detail::Waiter& waiter) noexcept;
   void cancel(detail::Waiter& waiter) noexcept;
   void forget_fd(int fd) noexcept;
+  void set_owner(int fd, FileDescriptor* owner);
   void finish_detached(detail::PromiseBase& promise, std::coroutine_handle<> frame,
                        std::exception_ptr error) noexcept;
 

@@ -16,7 +16,7 @@ namespace tasknet {
 /// until the same instant wake in the order they went to sleep.
 class [[nodiscard]] SleepOperation : public detail::WaitOperation {
  public:
-  SleepOperation(TimePoint wake_at, std::stop_token stop) noexcept;
+  SleepOperation(TimePoint wake_at, const std::stop_token& stop) noexcept;
 
   template <typename Promise>
   bool await_suspend(std::coroutine_handle<Promise> awaiting) {
@@ -30,12 +30,12 @@ class [[nodiscard]] SleepOperation : public detail::WaitOperation {
 
 /// Sleeps until `wake_at`. A time in the past still gives other ready tasks their turn first.
 [[nodiscard]] inline SleepOperation sleep_until(TimePoint wake_at, std::stop_token stop = {}) {
-  return SleepOperation{wake_at, std::move(stop)};
+  return SleepOperation{wake_at, stop};
 }
 
 /// Sleeps for `duration` (rounded up to the poller's resolution, never down).
 [[nodiscard]] inline SleepOperation sleep_for(Clock::duration duration, std::stop_token stop = {}) {
-  return SleepOperation{Clock::now() + duration, std::move(stop)};
+  return SleepOperation{Clock::now() + duration, stop};
 }
 
 }  // namespace tasknet

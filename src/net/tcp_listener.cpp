@@ -92,20 +92,22 @@ Accepted AcceptOperation::await_resume() {
 ConnectOperation::ConnectOperation(const Address& address, const WaitOptions& options) noexcept
     : WaitOperation(-1, Direction::writable, options, &attempt_finish, true), address_(address) {}
 
-bool ConnectOperation::begin() noexcept {
+bool ConnectOperation::begin(Scheduler& scheduler) noexcept {
   const int opened = ::socket(address_.family(), SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   if (opened < 0) {
     error_ = errno;
     return true;
   }
   socket_ = Socket{FileDescriptor{opened}};
-  fd = opened;  // the descriptor this operation waits on
+  socket_.descriptor().attach(scheduler);  // a fresh descriptor: cannot be bound elsewhere
+  fd = opened;                             // the descriptor this operation waits on
   if (::connect(fd, address_.data(), address_.size()) == 0) return true;
   if (errno != EINPROGRESS && errno != EINTR) {
     error_ = errno;
     return true;
   }
-  // The handshake is under way: the next writable edge is news, so wait for it.
+  // The handshake is under way: SO_ERROR says 0 until it fails, so only the writable edge tells
+  // that it is done. Recorded after attach(), or the scheduler would not know the descriptor.
   socket_.descriptor().mark_not_ready(Direction::writable);
   return false;
 }

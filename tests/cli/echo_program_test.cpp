@@ -24,6 +24,7 @@ using testing::BlockingClient;
 using testing::Process;
 
 const std::string program = TASKNET_ECHO_PATH;
+const std::string bench = TASKNET_BENCH_PATH;
 
 /// Starts tasknet-echo on a free port and returns the port it prints.
 std::uint16_t start_and_read_port(Process& process, std::string* line = nullptr) {
@@ -139,6 +140,60 @@ TEST(EchoProgram, OutOfDescriptorsItBacksOffAndServesAgainWhenTheyFree) {
   EXPECT_EQ(server.wait(10s), 0);
   EXPECT_NE(server.stderr_text().find("Too many open files; backing off"), std::string::npos)
       << server.stderr_text();
+}
+
+TEST(BenchProgram, MeasuresTheEchoServerWithEveryByteChecked) {
+  Process server({program, "--host", "127.0.0.1", "--port", "0", "--quiet"});
+  const std::string port = std::to_string(start_and_read_port(server));
+  std::string out;
+  std::string err;
+  const auto code = testing::run_program(
+      {bench, "127.0.0.1:" + port, "--prefix", "GOT:", "-c", "8", "-P", "4", "-m", "3000", "-d",
+       "0.5", "--warmup", "0.2", "--json", "--server-pid", std::to_string(server.pid())},
+      &out, &err, 20s);
+  EXPECT_EQ(code, 0) << err;
+  EXPECT_NE(out.find("\"errors\":0,"), std::string::npos) << out;
+  std::smatch requests;
+  ASSERT_TRUE(std::regex_search(out, requests, std::regex(R"("requests":(\d+))"))) << out;
+  EXPECT_GT(std::stol(requests[1]), 100);
+  EXPECT_TRUE(std::regex_search(out, std::regex(R"("server_cpu_us_per_request":[0-9.]+)"))) << out;
+  server.send_signal(SIGTERM);
+  EXPECT_EQ(server.wait(10s), 0);
+}
+
+TEST(BenchProgram, AWrongPrefixIsReportedAsErrors) {
+  Process server({program, "--host", "127.0.0.1", "--port", "0", "--quiet", "--prefix", "OK:"});
+  const std::string port = std::to_string(start_and_read_port(server));
+  std::string out;
+  const auto code = testing::run_program({bench, "127.0.0.1:" + port, "--prefix", "GOT:", "-c", "2",
+                                          "-d", "0.3", "--warmup", "0", "--quiet"},
+                                         &out, nullptr, 20s);
+  EXPECT_EQ(code, 1);
+  EXPECT_NE(out.find("expected the prefix"), std::string::npos) << out;
+}
+
+TEST(BenchProgram, ARefusedConnectionIsAClearErrorNotAHang) {
+  std::uint16_t closed_port = 0;
+  {
+    TcpListener listener = TcpListener::bind(Address::ipv4_loopback(0));
+    closed_port = listener.local_address().port();
+  }
+  std::string out;
+  const auto code = testing::run_program(
+      {bench, "127.0.0.1:" + std::to_string(closed_port), "-c", "3", "-d", "5", "--quiet"}, &out,
+      nullptr, 20s);
+  EXPECT_EQ(code, 1);
+  EXPECT_NE(out.find("Connection refused"), std::string::npos) << out;
+}
+
+TEST(BenchProgram, BadOptionsAreOneLineAndExitTwo) {
+  std::string err;
+  EXPECT_EQ(testing::run_program({bench, "-c", "0"}, nullptr, &err), 2);
+  EXPECT_EQ(err, "tasknet-bench: --connections: Value 0 not in range 1 to 100000\n");
+  EXPECT_EQ(testing::run_program({bench, "-P", "1024", "-m", "65536"}, nullptr, &err), 2);
+  EXPECT_EQ(std::count(err.begin(), err.end(), '\n'), 1) << err;
+  EXPECT_EQ(testing::run_program({bench, "nonsense"}, nullptr, &err), 2);
+  EXPECT_TRUE(err.starts_with("tasknet-bench: target: ")) << err;
 }
 
 TEST(EchoProgram, HelpAndVersionExitZero) {

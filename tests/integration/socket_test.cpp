@@ -56,6 +56,22 @@ TEST_P(SocketOps, ConnectToAClosedPortReportsRefusal) {
             "connect to 127.0.0.1:" + std::to_string(closed_port) + ": Connection refused");
 }
 
+TEST_P(SocketOps, ConnectWaitsUntilTheHandshakeCompletes) {
+  // A full accept queue leaves the next handshake pending, with SO_ERROR still 0: connect must
+  // wait for the writable edge, not mistake "no error yet" for "connected".
+  TcpListener listener = TcpListener::bind(Address::ipv4_loopback(0), {.backlog = 0});
+  BlockingClient first(listener.local_address().port());  // fills the queue
+  auto attempt = [](Address address) -> Task<std::string> {
+    try {
+      Socket socket = co_await connect(address, {.deadline = after(300ms)});
+    } catch (const std::system_error& error) {
+      co_return error.code() == std::errc::timed_out ? "timed out" : error.what();
+    }
+    co_return "connected";
+  };
+  EXPECT_EQ(run_to_completion(scheduler, attempt(listener.local_address())), "timed out");
+}
+
 TEST_P(SocketOps, ConnectAcceptSendRecvAndEndOfStreamAsAValue) {
   auto exchange = []() -> Task<std::string> {
     TcpListener listener = listen_anywhere();

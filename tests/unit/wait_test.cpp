@@ -166,6 +166,36 @@ TEST_P(Wait, ClosingTheDescriptorWakesItsWaiterAsCancelled) {
   EXPECT_EQ(run_to_completion(scheduler, reader(&pair.a)), WaitStatus::cancelled);
 }
 
+TEST(FileDescriptor, MayOutliveTheSchedulerItWaitedOn) {
+  SocketPair pair;  // declared first: destroyed after the scheduler
+  {
+    Scheduler scheduler;
+    auto wait_once = [](FileDescriptor* fd) -> Task<WaitStatus> {
+      co_return co_await fd->writable();
+    };
+    EXPECT_EQ(run_to_completion(scheduler, wait_once(&pair.a)), WaitStatus::ready);
+    EXPECT_EQ(pair.a.scheduler(), &scheduler);
+  }
+  EXPECT_EQ(pair.a.scheduler(), nullptr);  // let go, still open
+  EXPECT_TRUE(pair.a.is_open());
+  EXPECT_EQ(::write(pair.a.get(), "x", 1), 1);
+}
+
+TEST(FileDescriptor, AMovedDescriptorIsTheOneLetGo) {
+  SocketPair pair;
+  FileDescriptor moved;
+  {
+    Scheduler scheduler;
+    auto wait_once = [](FileDescriptor* fd) -> Task<WaitStatus> {
+      co_return co_await fd->writable();
+    };
+    EXPECT_EQ(run_to_completion(scheduler, wait_once(&pair.a)), WaitStatus::ready);
+    moved = std::move(pair.a);
+  }
+  EXPECT_EQ(moved.scheduler(), nullptr);
+  EXPECT_TRUE(moved.is_open());
+}
+
 TEST(SelectBackend, RefusesDescriptorsAtOrAboveFdSetSize) {
   rlimit limit{};
   ::getrlimit(RLIMIT_NOFILE, &limit);

@@ -17,15 +17,16 @@ class [[nodiscard]] ConnectOperation : public detail::WaitOperation {
   template <typename Promise>
   bool await_suspend(std::coroutine_handle<Promise> awaiting) {
     Scheduler& scheduler = detail::scheduler_of(awaiting);
-    if (begin()) return false;  // connected, or failed, at once
-    return start(socket_.descriptor().attach(scheduler), awaiting);
+    if (begin(scheduler)) return false;  // connected, or failed, at once
+    return start(scheduler, awaiting);
   }
 
   Socket await_resume();
 
  private:
-  /// Creates the socket and starts the handshake. Returns true when it already finished.
-  bool begin() noexcept;
+  /// Creates the socket, binds it to `scheduler` and starts the handshake. Returns true when it
+  /// already finished.
+  bool begin(Scheduler& scheduler) noexcept;
   static detail::Attempt attempt_finish(detail::Waiter& waiter) noexcept;
 
   Address address_;
