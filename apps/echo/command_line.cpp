@@ -28,7 +28,9 @@ std::variant<CommandLine, int> parse_command_line(int argc, const char* const* a
       ->capture_default_str();
   app.add_option("--prefix", result.prefix, "Sent before the bytes of each receive; may be empty")
       ->capture_default_str();
-  app.add_option("--recv-size", result.recv_size, "Most bytes taken by one receive")
+  app.add_option("--recv-size", result.recv_size,
+                 "Most bytes answered after one prefix, as the seed's recv(1000); larger reads "
+                 "are answered in runs of this size")
       ->check(CLI::Range(std::size_t{1}, max_recv_size))
       ->capture_default_str();
   app.add_option("--backend", backend, "I/O poller")

@@ -2,7 +2,10 @@
 // the prefix and the bytes received, until the peer closes.
 #pragma once
 
+#include <sys/uio.h>
+
 #include <cstdio>
+#include <span>
 #include <string>
 
 #include "tasknet/buffer_pool.hpp"
@@ -14,6 +17,9 @@ namespace tasknet::echo {
 
 struct EchoConfig {
   std::string prefix = "GOT:";
+  /// The seed's recv(1000): the most bytes answered after one prefix. The service reads more at
+  /// once when more is there and answers it in runs of this size, each after its own prefix, so
+  /// the replies are byte for byte what the seed would send had its receives returned those runs.
   std::size_t recv_size = 1000;
   /// Where "Connection from ..." and "Connection closed" go; null for none.
   std::FILE* log = nullptr;
@@ -29,8 +35,12 @@ class EchoService {
 
  private:
   void log(const char* format, const std::string& detail) const;
+  /// Describes the reply to `received` bytes at `data`: prefix and run, prefix and run, ...
+  std::span<iovec> reply_pieces(std::span<iovec> pieces, char* data, std::size_t received) const;
 
   EchoConfig config_;
+  std::size_t read_size_;  // bytes one receive may take
+  std::size_t iov_bytes_;  // room for the reply's pieces, at the start of each pooled buffer
   BufferPool buffers_;
 };
 

@@ -4,6 +4,10 @@
 
 #include <sys/socket.h>
 #include <sys/types.h>
+#include <sys/uio.h>
+
+#include <climits>
+#include <span>
 
 #include <cerrno>
 #include <cstddef>
@@ -30,6 +34,19 @@ inline Result send_once(int fd, const char* data, std::size_t size) noexcept {
   for (;;) {
     // MSG_NOSIGNAL: a peer that has gone away is an EPIPE error, never a SIGPIPE.
     const ssize_t n = ::send(fd, data, size, MSG_NOSIGNAL);
+    if (n >= 0) return {static_cast<std::size_t>(n), 0};
+    if (errno == EINTR) continue;
+    return {0, errno == EWOULDBLOCK ? EAGAIN : errno};
+  }
+}
+
+/// One gather send of up to IOV_MAX pieces.
+inline Result sendmsg_once(int fd, std::span<const iovec> pieces) noexcept {
+  msghdr message{};
+  message.msg_iov = const_cast<iovec*>(pieces.data());
+  message.msg_iovlen = pieces.size() < IOV_MAX ? pieces.size() : IOV_MAX;
+  for (;;) {
+    const ssize_t n = ::sendmsg(fd, &message, MSG_NOSIGNAL);
     if (n >= 0) return {static_cast<std::size_t>(n), 0};
     if (errno == EINTR) continue;
     return {0, errno == EWOULDBLOCK ? EAGAIN : errno};

@@ -60,19 +60,45 @@ SendAllOperation::SendAllOperation(FileDescriptor& socket, std::string_view data
                                    const WaitOptions& options) noexcept
     : WaitOperation(socket.get(), Direction::writable, options, &attempt_send_rest, true),
       socket_(socket),
-      data_(data) {}
+      single_{const_cast<char*>(data.data()), data.size()},
+      pieces_(&single_, 1) {}
+
+SendAllOperation::SendAllOperation(FileDescriptor& socket, std::span<iovec> pieces,
+                                   const WaitOptions& options) noexcept
+    : WaitOperation(socket.get(), Direction::writable, options, &attempt_send_rest, true),
+      socket_(socket),
+      single_{},
+      pieces_(pieces) {}
 
 Attempt SendAllOperation::attempt_send_rest(detail::Waiter& waiter) noexcept {
   auto& self = static_cast<SendAllOperation&>(waiter);
-  while (self.sent_ < self.data_.size()) {
+  std::span<iovec>& left = self.pieces_;
+  while (!left.empty()) {
+    if (left.front().iov_len == 0) {
+      left = left.subspan(1);
+      continue;
+    }
+    // One piece: a plain send, which the kernel takes a little faster than sendmsg.
     const net_io::Result result =
-        net_io::send_once(self.fd, self.data_.data() + self.sent_, self.data_.size() - self.sent_);
+        left.size() == 1 ? net_io::send_once(self.fd, static_cast<const char*>(left[0].iov_base),
+                                             left[0].iov_len)
+                         : net_io::sendmsg_once(self.fd, left);
     if (result.would_block()) return Attempt::would_block;
     if (result.error != 0) {
       self.error_ = result.error;
       break;
     }
     self.sent_ += result.bytes;
+    // Step past what went: whole pieces, then into the first one not finished.
+    std::size_t sent = result.bytes;
+    while (!left.empty() && sent >= left.front().iov_len) {
+      sent -= left.front().iov_len;
+      left = left.subspan(1);
+    }
+    if (sent > 0) {
+      left.front().iov_base = static_cast<char*>(left.front().iov_base) + sent;
+      left.front().iov_len -= sent;
+    }
   }
   return Attempt::done;
 }

@@ -162,6 +162,15 @@ TEST_P(Echo, PrefixAndReceiveSizeAreHonoured) {
   EXPECT_EQ(client.recv_exactly(8), "abcdefgh");
 }
 
+TEST_P(Echo, LargeReceivesAreAnsweredInRunsOfAtMostRecvSizeEachWithItsPrefix) {
+  start({.prefix = "GOT:", .recv_size = 3});
+  BlockingClient client(port());
+  const std::string payload = random_payload(5000, 11);
+  client.send_all(payload);
+  client.shutdown_write();
+  EXPECT_TRUE(strip_prefixes(client.recv_until_eof(), 3) == payload);
+}
+
 TEST_P(Echo, ServesIpv4AndRepliesInOrderUnderPipelining) {
   start();
   BlockingClient client(port());

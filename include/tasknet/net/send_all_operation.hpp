@@ -2,7 +2,10 @@
 // backpressure that keeps a slow reader from growing the sender's memory.
 #pragma once
 
+#include <sys/uio.h>
+
 #include <cstddef>
+#include <span>
 #include <string_view>
 
 #include "tasknet/detail/wait_operation.hpp"
@@ -10,13 +13,18 @@
 
 namespace tasknet {
 
-/// Awaitable: sends all of `data`. Whenever the socket is full the task waits in the writable
-/// waiting area, and the scheduler sends more as room appears; the task resumes once everything
-/// is sent. Allocates nothing. Throws std::system_error as SendOperation does; on an error,
-/// timeout or cancellation, bytes_sent() tells how much had gone.
+/// Awaitable: sends all of `data`, or all of several pieces in order (a gather write: one system
+/// call for many pieces). Whenever the socket is full the task waits in the writable waiting
+/// area, and the scheduler sends more as room appears; the task resumes once everything is sent.
+/// Allocates nothing. Throws std::system_error as SendOperation does; on an error, timeout or
+/// cancellation, bytes_sent() tells how much had gone.
 class [[nodiscard]] SendAllOperation : public detail::WaitOperation {
  public:
   SendAllOperation(FileDescriptor& socket, std::string_view data,
+                   const WaitOptions& options) noexcept;
+  /// Sends the pieces in order. They are consumed: the array is advanced past what was sent, so
+  /// it must stay alive, and unshared, until the operation ends.
+  SendAllOperation(FileDescriptor& socket, std::span<iovec> pieces,
                    const WaitOptions& options) noexcept;
 
   template <typename Promise>
@@ -32,7 +40,8 @@ class [[nodiscard]] SendAllOperation : public detail::WaitOperation {
   static detail::Attempt attempt_send_rest(detail::Waiter& waiter) noexcept;
 
   FileDescriptor& socket_;
-  std::string_view data_;
+  iovec single_;             // the one piece of a plain send_all(data)
+  std::span<iovec> pieces_;  // what is left to send
   std::size_t sent_ = 0;
   int error_ = 0;
 };

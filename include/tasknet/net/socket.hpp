@@ -42,6 +42,11 @@ class Socket {
                                           const WaitOptions& options = {}) noexcept {
     return SendAllOperation{fd_, data, options};
   }
+  /// See SendAllOperation: every piece, in order, in as few system calls as the socket allows.
+  [[nodiscard]] SendAllOperation send_all(std::span<iovec> pieces,
+                                          const WaitOptions& options = {}) noexcept {
+    return SendAllOperation{fd_, pieces, options};
+  }
 
   /// The seed's `yield 'recv', sock`: waits until a receive would not block.
   [[nodiscard]] ReadinessWait readable(const WaitOptions& options = {}) noexcept {
