@@ -41,7 +41,7 @@ Scheduler::~Scheduler() {
   // Destroying a frame runs the destructors of what it holds: awaiters leave their waiting areas
   // and sockets forget their descriptors, so the poller and the waiting areas must still exist.
   while (!detached_.empty()) {
-    const std::coroutine_handle<> frame = detached_.back().frame;
+    const std::coroutine_handle<> frame = detached_.back();
     detached_.pop_back();
     frame.destroy();
   }
@@ -60,7 +60,7 @@ void Scheduler::spawn(Task<void> task) {
   auto& promise = frame.promise();
   promise.set_scheduler(this);
   promise.set_detached_slot(detached_.size());
-  detached_.push_back({&promise, frame});
+  detached_.push_back(frame);
   try {
     ready_.push_back(frame);
   } catch (...) {
@@ -228,7 +228,7 @@ void Scheduler::finish_detached(detail::PromiseBase& promise, std::coroutine_han
                                 std::exception_ptr error) noexcept {
   const std::size_t slot = promise.detached_slot();
   detached_[slot] = detached_.back();
-  detached_[slot].promise->set_detached_slot(slot);
+  detached_[slot].promise().set_detached_slot(slot);
   detached_.pop_back();
   frame.destroy();
   if (error) {

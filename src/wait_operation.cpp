@@ -13,8 +13,9 @@ namespace tasknet {
 namespace detail {
 
 WaitOperation::WaitOperation(int fd_to_wait_on, Direction way, const WaitOptions& options,
-                             AttemptFn attempt_fn, bool trust_readiness) noexcept
-    : trust_readiness_(trust_readiness), stop_(options.stop.token()) {
+                             AttemptFn attempt_fn, bool trusted) noexcept
+    : stop_(options.stop.token()) {
+  trust_readiness = trusted;
   fd = fd_to_wait_on;
   direction = way;
   attempt = attempt_fn;
@@ -33,7 +34,7 @@ bool WaitOperation::start(Scheduler& scheduler, std::coroutine_handle<> awaiting
   scheduler_ = &scheduler;
   task = awaiting;
   Readiness known = Readiness::unknown;
-  if (fd >= 0 && (attempt != nullptr || trust_readiness_)) {
+  if (fd >= 0 && (attempt != nullptr || trust_readiness)) {
     known = scheduler.readiness(fd, direction);
     if (attempt == nullptr) {
       // Reported, and not drained since (or closed for good): no need to wait.
@@ -49,7 +50,14 @@ bool WaitOperation::start(Scheduler& scheduler, std::coroutine_handle<> awaiting
     return false;
   }
   scheduler.park(*this, known == Readiness::not_ready ? LastSeen::would_block : LastSeen::unknown);
-  if (stop_.stop_possible()) on_stop_.emplace(stop_, CancelOnStop{this});
+  if (stop_.stop_possible()) {
+    try {
+      on_stop_ = std::make_unique<std::stop_callback<CancelOnStop>>(stop_, CancelOnStop{this});
+    } catch (...) {
+      scheduler.unpark(*this);
+      throw;
+    }
+  }
   return true;
 }
 

@@ -30,8 +30,14 @@ EchoService::EchoService(EchoConfig config)
       iov_bytes_(pieces_for(config_, read_size_) * sizeof(iovec)),
       buffers_(iov_bytes_ + read_size_, 64) {}
 
-std::span<iovec> EchoService::reply_pieces(std::span<iovec> pieces, char* data,
-                                           std::size_t received) const {
+std::span<char> EchoService::receive_area(BufferPool::Buffer& buffer) const {
+  return {buffer.data() + iov_bytes_, read_size_};
+}
+
+std::span<iovec> EchoService::reply_pieces(BufferPool::Buffer& buffer, std::size_t received) const {
+  const std::span<iovec> pieces{reinterpret_cast<iovec*>(buffer.data()),
+                                iov_bytes_ / sizeof(iovec)};
+  char* const data = receive_area(buffer).data();
   if (config_.prefix.empty()) {
     pieces[0] = {data, received};
     return pieces.first(1);
@@ -45,32 +51,39 @@ std::span<iovec> EchoService::reply_pieces(std::span<iovec> pieces, char* data,
 }
 
 Task<void> EchoService::echo_handler(Socket client, Address address) {
-  log("Connection from %s\n", address.to_string());
+  log_opened(address);
   try {
     for (;;) {
       co_await client.readable();  // the seed's `yield 'recv', client`
-      // Only a connection with data in hand holds a buffer: idle ones cost their frame alone.
-      // The buffer holds the reply's piece list first, then the received bytes.
+      // Only a connection with data in hand holds a buffer: idle ones cost their frame alone,
+      // which is why this loop keeps no more locals than it must (each is in the frame).
       BufferPool::Buffer buffer = buffers_.borrow();
-      const std::span<iovec> pieces{reinterpret_cast<iovec*>(buffer.data()),
-                                    iov_bytes_ / sizeof(iovec)};
-      char* const data = buffer.data() + iov_bytes_;
-      const auto received = client.try_recv({data, read_size_});  // `client.recv(1000)`
+      const auto received = client.try_recv(receive_area(buffer));  // `client.recv(1000)`
       if (!received) continue;    // woken, but the data was not there after all
       if (*received == 0) break;  // the peer closed: `if not data: break`
       // The seed's `yield 'send', client` and `client.send(b'GOT:' + data)`, minus its bug:
       // send() may take only part, so send_all waits for room until every byte has gone.
-      co_await client.send_all(reply_pieces(pieces, data, *received));
+      co_await client.send_all(reply_pieces(buffer, *received));
     }
-    log("Connection closed\n", {});
+    log_closed(nullptr);
   } catch (const std::system_error& error) {
-    log("Connection closed: %s\n", error.what());
+    log_closed(error.what());
   }
 }
 
-void EchoService::log(const char* format, const std::string& detail) const {
+void EchoService::log_opened(const Address& address) const {
   if (config_.log == nullptr) return;
-  std::fprintf(config_.log, format, detail.c_str());
+  std::fprintf(config_.log, "Connection from %s\n", address.to_string().c_str());
+  std::fflush(config_.log);
+}
+
+void EchoService::log_closed(const char* reason) const {
+  if (config_.log == nullptr) return;
+  if (reason == nullptr) {
+    std::fputs("Connection closed\n", config_.log);
+  } else {
+    std::fprintf(config_.log, "Connection closed: %s\n", reason);
+  }
   std::fflush(config_.log);
 }
 

@@ -34,9 +34,14 @@ class EchoService {
   Task<void> echo_handler(Socket client, Address address);
 
  private:
-  void log(const char* format, const std::string& detail) const;
-  /// Describes the reply to `received` bytes at `data`: prefix and run, prefix and run, ...
-  std::span<iovec> reply_pieces(std::span<iovec> pieces, char* data, std::size_t received) const;
+  // Out of the coroutine, so that formatting leaves no temporaries in every connection's frame.
+  void log_opened(const Address& address) const;
+  void log_closed(const char* reason) const;
+  /// Where a receive goes in a pooled buffer: after the room for the reply's piece list.
+  [[nodiscard]] std::span<char> receive_area(BufferPool::Buffer& buffer) const;
+  /// Describes the reply to the `received` bytes in `buffer`: prefix and run, prefix and run...
+  /// The piece list goes at the start of the buffer.
+  std::span<iovec> reply_pieces(BufferPool::Buffer& buffer, std::size_t received) const;
 
   EchoConfig config_;
   std::size_t read_size_;  // bytes one receive may take

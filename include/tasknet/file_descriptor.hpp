@@ -32,11 +32,11 @@ class FileDescriptor {
 
   /// Waits until readable (see ReadinessWait). Finishes at once if the last operation on this
   /// descriptor did not find it drained.
-  [[nodiscard]] ReadinessWait readable(const WaitOptions& options = {}) noexcept {
+  [[nodiscard]] ReadinessWait readable(const WaitOptions& options = no_limits) noexcept {
     return ReadinessWait{fd_, Direction::readable, options, this};
   }
   /// Waits until writable (see ReadinessWait).
-  [[nodiscard]] ReadinessWait writable(const WaitOptions& options = {}) noexcept {
+  [[nodiscard]] ReadinessWait writable(const WaitOptions& options = no_limits) noexcept {
     return ReadinessWait{fd_, Direction::writable, options, this};
   }
 

@@ -87,11 +87,6 @@ class Scheduler {
     FileDescriptor* owner = nullptr;  // told when the scheduler goes first
   };
 
-  struct DetachedTask {
-    detail::PromiseBase* promise;
-    std::coroutine_handle<> frame;
-  };
-
   // For awaitables (friends).
   void make_ready(std::coroutine_handle<> task) { ready_.push_back(task); }
   [[nodiscard]] detail::Readiness readiness(int fd, Direction direction) const noexcept;
@@ -116,8 +111,8 @@ class Scheduler {
   detail::RingQueue<std::coroutine_handle<>> ready_;  // the seed's `tasks`
   std::vector<FdWaits> waiting_;                      // the seed's recv_wait and send_wait, by fd
   std::size_t fd_waiter_count_ = 0;
-  detail::TimerHeap sleeping_;  // tasks waiting for a deadline
-  std::vector<DetachedTask> detached_;
+  detail::TimerHeap sleeping_;                     // tasks waiting for a deadline
+  std::vector<Task<void>::handle_type> detached_;  // every detached task is a Task<void>
   bool stop_requested_ = false;
   bool running_ = false;
 };

@@ -38,12 +38,14 @@ class [[nodiscard]] ReadinessWait : public detail::WaitOperation {
 
 /// Waits until `fd` is readable. For a descriptor you own elsewhere: it must stay open until the
 /// wait ends. Prefer FileDescriptor::readable() or Socket's operations, which also close safely.
-[[nodiscard]] inline ReadinessWait readable(int fd, const WaitOptions& options = {}) noexcept {
+[[nodiscard]] inline ReadinessWait readable(int fd,
+                                            const WaitOptions& options = no_limits) noexcept {
   return ReadinessWait{fd, Direction::readable, options};
 }
 
 /// Waits until `fd` is writable. Same rules as readable().
-[[nodiscard]] inline ReadinessWait writable(int fd, const WaitOptions& options = {}) noexcept {
+[[nodiscard]] inline ReadinessWait writable(int fd,
+                                            const WaitOptions& options = no_limits) noexcept {
   return ReadinessWait{fd, Direction::writable, options};
 }
 

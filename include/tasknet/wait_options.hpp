@@ -61,6 +61,10 @@ struct WaitOptions {
 static_assert(std::is_trivially_destructible_v<WaitOptions>,
               "WaitOptions must stay trivially destructible: see StopRef");
 
+/// No deadline, no cancellation: the default of every wait. A named object rather than `= {}`,
+/// so a defaulted argument materializes no temporary in every awaiting coroutine's frame.
+inline constexpr WaitOptions no_limits{};
+
 [[nodiscard]] constexpr std::string_view to_string(Direction direction) noexcept {
   return direction == Direction::readable ? "readable" : "writable";
 }

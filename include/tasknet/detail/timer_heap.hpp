@@ -18,7 +18,7 @@ class TimerHeap {
 
   void push(Waiter& waiter) {
     waiter.timer_sequence = next_sequence_++;
-    waiter.timer_slot = heap_.size();
+    waiter.timer_slot = static_cast<std::uint32_t>(heap_.size());
     heap_.push_back(&waiter);
     sift_up(waiter.timer_slot);
   }
@@ -42,7 +42,7 @@ class TimerHeap {
 
   void place(std::size_t slot, Waiter* waiter) noexcept {
     heap_[slot] = waiter;
-    waiter->timer_slot = slot;
+    waiter->timer_slot = static_cast<std::uint32_t>(slot);
   }
 
   void sift_up(std::size_t slot) noexcept {

@@ -4,7 +4,7 @@
 #pragma once
 
 #include <coroutine>
-#include <optional>
+#include <memory>
 #include <stop_token>
 
 #include "tasknet/detail/promise_base.hpp"
@@ -24,11 +24,11 @@ class WaitOperation : protected Waiter {
 
  protected:
   /// `fd` < 0 waits on the deadline alone. `attempt` null: a plain readiness wait.
-  /// `trust_readiness`: whether every operation on the descriptor keeps the scheduler's record of
+  /// `trusted`: whether every operation on the descriptor keeps the scheduler's record of
   /// its readiness current (true for descriptors tasknet owns), so that a plain wait may finish
   /// at once when the poller reported it ready, and may rely on the next edge after EAGAIN.
   WaitOperation(int fd, Direction direction, const WaitOptions& options, AttemptFn attempt,
-                bool trust_readiness) noexcept;
+                bool trusted) noexcept;
 
   /// Tries the operation when the descriptor may be ready; otherwise parks the task. Returns
   /// whether the task stays suspended. Throws what Scheduler::park throws.
@@ -50,9 +50,11 @@ class WaitOperation : protected Waiter {
   };
 
   Scheduler* scheduler_ = nullptr;
-  bool trust_readiness_;
   std::stop_token stop_;
-  std::optional<std::stop_callback<CancelOnStop>> on_stop_;
+  // Allocated only by a wait that can be stopped while parked: every awaiter lives in its
+  // coroutine's frame for the frame's whole life (GCC gives each its own slot), and an idle
+  // connection should not pay 64 bytes per awaiter for cancellation it never asked for.
+  std::unique_ptr<std::stop_callback<CancelOnStop>> on_stop_;
 };
 
 }  // namespace tasknet::detail

@@ -27,22 +27,26 @@ enum class Readiness : std::uint8_t {
 };
 
 struct Waiter {
-  static constexpr std::size_t no_timer = static_cast<std::size_t>(-1);
+  static constexpr std::uint32_t no_timer = UINT32_MAX;
 
   /// The operation to retry when `fd` becomes ready, for awaitables that do I/O as well as wait
   /// (recv, send, accept); null for a plain readiness wait. Runs inside the scheduler's loop.
   using AttemptFn = Attempt (*)(Waiter&) noexcept;
 
+  // Ordered to pack: a Waiter lives in every awaiter, and awaiters live in coroutine frames.
   std::coroutine_handle<> task;  ///< resumed, through the ready queue, when the wait ends
   AttemptFn attempt = nullptr;
-  int fd = -1;  ///< -1 for a wait on time alone
+  TimePoint deadline{};
+  std::uint64_t timer_sequence = 0;  ///< orders equal deadlines first come, first served
+  int fd = -1;                       ///< -1 for a wait on time alone
+  std::uint32_t timer_slot = no_timer;
   Direction direction = Direction::readable;
   WaitStatus status = WaitStatus::ready;
   bool parked = false;
   bool has_deadline = false;
-  TimePoint deadline{};
-  std::uint64_t timer_sequence = 0;  ///< orders equal deadlines first come, first served
-  std::size_t timer_slot = no_timer;
+  /// Every operation on `fd` keeps the scheduler's readiness record current (descriptors tasknet
+  /// owns): a plain wait may then trust a reported readiness, and the next edge after EAGAIN.
+  bool trust_readiness = false;
 };
 
 }  // namespace tasknet::detail

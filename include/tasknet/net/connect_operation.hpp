@@ -36,7 +36,7 @@ class [[nodiscard]] ConnectOperation : public detail::WaitOperation {
 
 /// Connects to `address`. See ConnectOperation.
 [[nodiscard]] inline ConnectOperation connect(const Address& address,
-                                              const WaitOptions& options = {}) noexcept {
+                                              const WaitOptions& options = no_limits) noexcept {
   return ConnectOperation{address, options};
 }
 

@@ -29,31 +29,31 @@ class Socket {
 
   /// See RecvOperation: bytes received, 0 at end of stream.
   [[nodiscard]] RecvOperation recv(std::span<char> buffer,
-                                   const WaitOptions& options = {}) noexcept {
+                                   const WaitOptions& options = no_limits) noexcept {
     return RecvOperation{fd_, buffer, options};
   }
   /// See SendOperation: bytes sent, possibly fewer than data.size().
   [[nodiscard]] SendOperation send(std::string_view data,
-                                   const WaitOptions& options = {}) noexcept {
+                                   const WaitOptions& options = no_limits) noexcept {
     return SendOperation{fd_, data, options};
   }
   /// See SendAllOperation: everything, waiting for room as often as needed.
   [[nodiscard]] SendAllOperation send_all(std::string_view data,
-                                          const WaitOptions& options = {}) noexcept {
+                                          const WaitOptions& options = no_limits) noexcept {
     return SendAllOperation{fd_, data, options};
   }
   /// See SendAllOperation: every piece, in order, in as few system calls as the socket allows.
   [[nodiscard]] SendAllOperation send_all(std::span<iovec> pieces,
-                                          const WaitOptions& options = {}) noexcept {
+                                          const WaitOptions& options = no_limits) noexcept {
     return SendAllOperation{fd_, pieces, options};
   }
 
   /// The seed's `yield 'recv', sock`: waits until a receive would not block.
-  [[nodiscard]] ReadinessWait readable(const WaitOptions& options = {}) noexcept {
+  [[nodiscard]] ReadinessWait readable(const WaitOptions& options = no_limits) noexcept {
     return fd_.readable(options);
   }
   /// The seed's `yield 'send', sock`: waits until a send would not block.
-  [[nodiscard]] ReadinessWait writable(const WaitOptions& options = {}) noexcept {
+  [[nodiscard]] ReadinessWait writable(const WaitOptions& options = no_limits) noexcept {
     return fd_.writable(options);
   }
 

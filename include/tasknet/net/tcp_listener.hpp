@@ -23,7 +23,7 @@ class TcpListener {
   static TcpListener bind(const Address& address, const ListenOptions& options = {});
 
   /// See AcceptOperation.
-  [[nodiscard]] AcceptOperation accept(const WaitOptions& options = {}) noexcept {
+  [[nodiscard]] AcceptOperation accept(const WaitOptions& options = no_limits) noexcept {
     return AcceptOperation{socket_.descriptor(), no_delay_, options};
   }
 
