@@ -81,18 +81,23 @@ void Scheduler::run() {
   while (!stop_requested_ && !detached_.empty()) {
     run_ready_tasks();
     if (stop_requested_ || detached_.empty()) break;
-    wait_for_events();
+    if (!sleeping_.empty()) expire_timers(Clock::now());  // due timers need no system call
+    if (!ready_.empty() && runs_since_poll_ < poll_interval) continue;
+    poll_for_io();
   }
 }
 
 void Scheduler::run_ready_tasks() {
-  // Only the tasks ready when this turn began: tasks that keep yielding must not starve I/O.
+  // Only the tasks ready when this turn began, so tasks that keep yielding cannot keep the loop
+  // from timers and I/O for longer than a turn (or, for I/O, poll_interval tasks).
   for (std::size_t turn = ready_.size(); turn > 0 && !stop_requested_; --turn) {
     ready_.pop_front().resume();
+    ++runs_since_poll_;
   }
 }
 
-void Scheduler::wait_for_events() {
+void Scheduler::poll_for_io() {
+  runs_since_poll_ = 0;
   std::optional<std::chrono::nanoseconds> timeout;
   if (!ready_.empty()) {
     timeout = std::chrono::nanoseconds::zero();  // only look: there is work to do

@@ -155,6 +155,51 @@ TEST_P(Wait, AReaderAndAWriterOnOneDescriptorAreBothServed) {
   run_to_completion(scheduler, all());
 }
 
+TEST_P(Wait, TasksThatKeepYieldingDoNotStarveIo) {
+  SocketPair pair;
+  ASSERT_EQ(::write(pair.b.get(), "x", 1), 1);
+  bool served = false;
+  int yields = 0;
+  auto reader = [](FileDescriptor* fd, bool* done) -> Task<void> {
+    co_await fd->readable({.deadline = after(5s)});
+    *done = true;
+  };
+  auto spinner = [](const bool* done, int* count) -> Task<void> {
+    while (!*done && *count < 1'000'000) {
+      co_await yield_now();
+      ++*count;
+    }
+  };
+  scheduler.spawn(spinner(&served, &yields));
+  scheduler.spawn(reader(&pair.a, &served));
+  scheduler.run();
+  EXPECT_TRUE(served);
+  EXPECT_LE(yields, static_cast<int>(2 * Scheduler::poll_interval))
+      << "I/O waited this many yields";
+}
+
+TEST_P(Wait, TasksThatKeepYieldingDoNotStarveTimers) {
+  bool woke = false;
+  int yields = 0;
+  auto sleeper = [](bool* done) -> Task<void> {
+    co_await sleep_for(2ms);
+    *done = true;
+  };
+  auto spinner = [](const bool* done, int* count) -> Task<void> {
+    const TimePoint give_up = after(5s);
+    while (!*done && Clock::now() < give_up) {
+      co_await yield_now();
+      ++*count;
+    }
+  };
+  const TimePoint start = Clock::now();
+  scheduler.spawn(sleeper(&woke));
+  scheduler.spawn(spinner(&woke, &yields));
+  scheduler.run();
+  EXPECT_TRUE(woke);
+  EXPECT_LT(Clock::now() - start, 1s);
+}
+
 TEST_P(Wait, ClosingTheDescriptorWakesItsWaiterAsCancelled) {
   SocketPair pair;
   auto reader = [](FileDescriptor* fd) -> Task<WaitStatus> { co_return co_await fd->readable(); };
