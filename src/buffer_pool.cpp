@@ -11,15 +11,8 @@ BufferPool::BufferPool(std::size_t buffer_size, std::size_t max_idle)
   idle_.reserve(max_idle);
 }
 
-BufferPool::Buffer BufferPool::borrow() {
-  if (idle_.empty()) return Buffer{*this, std::make_unique_for_overwrite<char[]>(buffer_size_)};
-  std::unique_ptr<char[]> memory = std::move(idle_.back());
-  idle_.pop_back();
-  return Buffer{*this, std::move(memory)};
-}
-
-void BufferPool::give_back(std::unique_ptr<char[]> memory) noexcept {
-  if (idle_.size() < max_idle_) idle_.push_back(std::move(memory));  // reserved: cannot throw
+std::unique_ptr<char[]> BufferPool::allocate() const {
+  return std::make_unique_for_overwrite<char[]>(buffer_size_);
 }
 
 }  // namespace tasknet

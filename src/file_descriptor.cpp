@@ -35,7 +35,7 @@ void FileDescriptor::close() noexcept {
   scheduler_ = nullptr;
 }
 
-Scheduler& FileDescriptor::attach(Scheduler& scheduler) {
+Scheduler& FileDescriptor::attach_first_time(Scheduler& scheduler) {
   if (scheduler_ == nullptr) {
     scheduler.set_owner(fd_, this);
     scheduler_ = &scheduler;
@@ -57,10 +57,6 @@ std::optional<std::size_t> FileDescriptor::try_read(std::span<char> buffer) {
     }
     throw std::system_error(errno, std::system_category(), "read");
   }
-}
-
-void FileDescriptor::mark_not_ready(Direction direction) const noexcept {
-  if (scheduler_ != nullptr) scheduler_->mark_not_ready(fd_, direction);
 }
 
 }  // namespace tasknet

@@ -10,10 +10,6 @@
 namespace tasknet {
 namespace {
 
-constexpr std::size_t index_of(Direction direction) noexcept {
-  return direction == Direction::readable ? 0 : 1;
-}
-
 void report_to_stderr(std::exception_ptr error) noexcept {
   try {
     std::rethrow_exception(std::move(error));
@@ -33,6 +29,7 @@ Scheduler::Scheduler(Options options)
 
 Scheduler::Scheduler(std::unique_ptr<Poller> poller, ErrorHandler on_task_error)
     : poller_(std::move(poller)),
+      edge_triggered_(poller_ && poller_->edge_triggered()),
       on_task_error_(on_task_error ? std::move(on_task_error) : ErrorHandler{report_to_stderr}) {
   if (!poller_) throw std::invalid_argument("tasknet: a Scheduler needs a poller");
 }
@@ -109,21 +106,24 @@ void Scheduler::poll_for_io() {
                            "sleeping: nothing can ever resume them");
   }
 
-  for (const PollEvent& event : poller_->wait(timeout)) {
-    if (event.readable) on_ready(event.fd, Direction::readable, event.read_closed);
-    if (event.writable) on_ready(event.fd, Direction::writable, event.write_closed);
-  }
+  for (const PollEvent& event : poller_->wait(timeout)) on_event(event);
   if (!sleeping_.empty()) expire_timers(Clock::now());
 }
 
-void Scheduler::on_ready(int fd, Direction direction, bool closed) noexcept {
-  if (fd < 0 || static_cast<std::size_t>(fd) >= waiting_.size()) return;
+void Scheduler::on_event(const PollEvent& event) noexcept {
+  if (event.fd < 0 || static_cast<std::size_t>(event.fd) >= waiting_.size()) return;
+  FdWaits& waits = waiting_[event.fd];
+  if (event.readable) on_ready(waits, event.fd, Direction::readable, event.read_closed);
+  if (event.writable) on_ready(waits, event.fd, Direction::writable, event.write_closed);
+}
+
+void Scheduler::on_ready(FdWaits& waits, int fd, Direction direction, bool closed) noexcept {
   const std::size_t way = index_of(direction);
-  detail::Readiness& readiness = waiting_[fd].readiness[way];
+  detail::Readiness& readiness = waits.readiness[way];
   if (readiness != detail::Readiness::closed) {
     readiness = closed ? detail::Readiness::closed : detail::Readiness::ready;
   }
-  detail::Waiter* waiter = waiting_[fd].waiter[way];
+  detail::Waiter* waiter = waits.waiter[way];
   if (waiter == nullptr) return;
   // An operation that does I/O retries it here; a spurious wake-up keeps the task parked.
   if (waiter->attempt != nullptr && waiter->attempt(*waiter) == detail::Attempt::would_block) {
@@ -147,44 +147,33 @@ void Scheduler::finish_wait(detail::Waiter& waiter, WaitStatus status) noexcept 
   ready_.push_back(waiter.task);
 }
 
-Scheduler::FdWaits& Scheduler::waits_of(int fd) {
-  if (static_cast<std::size_t>(fd) >= waiting_.size()) waiting_.resize(fd + 1);
+Scheduler::FdWaits& Scheduler::grow_waits_to(int fd) {
+  waiting_.resize(static_cast<std::size_t>(fd) + 1);
   return waiting_[fd];
-}
-
-detail::Readiness Scheduler::readiness(int fd, Direction direction) const noexcept {
-  return static_cast<std::size_t>(fd) < waiting_.size()
-             ? waiting_[fd].readiness[index_of(direction)]
-             : detail::Readiness::unknown;
-}
-
-void Scheduler::mark_not_ready(int fd, Direction direction) noexcept {
-  if (fd < 0) return;
-  try {
-    detail::Readiness& readiness = waits_of(fd).readiness[index_of(direction)];
-    if (readiness != detail::Readiness::closed) readiness = detail::Readiness::not_ready;
-  } catch (...) {
-    // Not recording it only costs one extra attempt later.
-  }
 }
 
 void Scheduler::park(detail::Waiter& waiter, LastSeen last_seen) {
   detail::Waiter** slot = nullptr;
   if (waiter.fd >= 0) {
-    slot = &waits_of(waiter.fd).waiter[index_of(waiter.direction)];
+    FdWaits& waits = waits_of(waiter.fd);
+    slot = &waits.waiter[index_of(waiter.direction)];
     if (*slot != nullptr) {
       throw std::logic_error("tasknet: another task already waits until fd " +
                              std::to_string(waiter.fd) + " is " +
                              std::string(to_string(waiter.direction)) +
                              "; at most one task may wait on a descriptor in each direction");
     }
-    poller_->watch(waiter.fd, waiter.direction, last_seen);
+    // An edge-triggered poller already watching needs telling only when the level is unknown.
+    if (!edge_triggered_ || !waits.watched || last_seen == LastSeen::unknown) {
+      poller_->watch(waiter.fd, waiter.direction, last_seen);
+      waits.watched = true;
+    }
   }
   if (waiter.has_deadline) {
     try {
       sleeping_.push(waiter);
     } catch (...) {
-      if (slot != nullptr) poller_->unwatch(waiter.fd, waiter.direction);
+      if (slot != nullptr && !edge_triggered_) poller_->unwatch(waiter.fd, waiter.direction);
       throw;
     }
   }
@@ -203,7 +192,7 @@ void Scheduler::unpark(detail::Waiter& waiter) noexcept {
     if (slot == &waiter) {
       slot = nullptr;
       --fd_waiter_count_;
-      poller_->unwatch(waiter.fd, waiter.direction);
+      if (!edge_triggered_) poller_->unwatch(waiter.fd, waiter.direction);
     }
   }
   if (waiter.timer_slot != detail::Waiter::no_timer) sleeping_.erase(waiter);

@@ -12,22 +12,8 @@
 namespace tasknet {
 namespace detail {
 
-WaitOperation::WaitOperation(int fd_to_wait_on, Direction way, const WaitOptions& options,
-                             AttemptFn attempt_fn, bool trusted) noexcept
-    : stop_(options.stop.token()) {
-  trust_readiness = trusted;
-  fd = fd_to_wait_on;
-  direction = way;
-  attempt = attempt_fn;
-  if (options.deadline) {
-    has_deadline = true;
-    deadline = *options.deadline;
-  }
-}
-
-WaitOperation::~WaitOperation() {
-  // The frame is being destroyed while the task waits: leave the waiting area first.
-  if (parked) scheduler_->unpark(*this);
+void WaitOperation::leave() noexcept {
+  scheduler_->unpark(*this);
 }
 
 bool WaitOperation::start(Scheduler& scheduler, std::coroutine_handle<> awaiting) {
@@ -61,13 +47,11 @@ bool WaitOperation::start(Scheduler& scheduler, std::coroutine_handle<> awaiting
   return true;
 }
 
-void WaitOperation::throw_if_interrupted(const char* what) const {
-  if (status == WaitStatus::timed_out) {
-    throw std::system_error(std::make_error_code(std::errc::timed_out), what);
-  }
-  if (status == WaitStatus::cancelled) {
-    throw std::system_error(std::make_error_code(std::errc::operation_canceled), what);
-  }
+void WaitOperation::throw_interrupted(const char* what) const {
+  throw std::system_error(
+      std::make_error_code(status == WaitStatus::timed_out ? std::errc::timed_out
+                                                           : std::errc::operation_canceled),
+      what);
 }
 
 void WaitOperation::mark_not_ready() const noexcept {

@@ -41,13 +41,21 @@ class BufferPool {
   /// borrowing does not pin its peak memory forever.
   explicit BufferPool(std::size_t buffer_size, std::size_t max_idle = 256);
 
-  [[nodiscard]] Buffer borrow();
+  [[nodiscard]] Buffer borrow() {
+    if (idle_.empty()) return Buffer{*this, allocate()};
+    std::unique_ptr<char[]> memory = std::move(idle_.back());
+    idle_.pop_back();
+    return Buffer{*this, std::move(memory)};
+  }
 
   [[nodiscard]] std::size_t buffer_size() const noexcept { return buffer_size_; }
   [[nodiscard]] std::size_t idle_count() const noexcept { return idle_.size(); }
 
  private:
-  void give_back(std::unique_ptr<char[]> memory) noexcept;
+  void give_back(std::unique_ptr<char[]> memory) noexcept {
+    if (idle_.size() < max_idle_) idle_.push_back(std::move(memory));  // reserved: cannot throw
+  }
+  [[nodiscard]] std::unique_ptr<char[]> allocate() const;
 
   std::size_t buffer_size_;
   std::size_t max_idle_;

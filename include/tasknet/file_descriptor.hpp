@@ -46,20 +46,28 @@ class FileDescriptor {
 
   /// Records that the descriptor was found not ready in `direction` (EAGAIN or a short read), so
   /// the next wait parks instead of finishing at once.
-  void mark_not_ready(Direction direction) const noexcept;
+  void mark_not_ready(Direction direction) const noexcept;  // inline below, after Scheduler
 
   /// The scheduler this descriptor is bound to after its first wait, or null.
   [[nodiscard]] Scheduler* scheduler() const noexcept { return scheduler_; }
 
   /// Binds the descriptor to `scheduler` (done by the first wait). Throws std::logic_error if it
   /// is already bound to another one.
-  Scheduler& attach(Scheduler& scheduler);
+  Scheduler& attach(Scheduler& scheduler) {
+    return scheduler_ == &scheduler ? scheduler : attach_first_time(scheduler);
+  }
 
  private:
+  Scheduler& attach_first_time(Scheduler& scheduler);
+
   friend class Scheduler;  // lets go of descriptors that outlive it
 
   int fd_ = -1;
   Scheduler* scheduler_ = nullptr;
 };
+
+inline void FileDescriptor::mark_not_ready(Direction direction) const noexcept {
+  if (scheduler_ != nullptr) scheduler_->mark_not_ready(fd_, direction);
+}
 
 }  // namespace tasknet

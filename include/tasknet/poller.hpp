@@ -17,6 +17,10 @@
 //   certain to be news, so an edge-triggered backend may rely on its next edge. `LastSeen::unknown`
 //   means the caller cannot tell (a plain wait on a raw descriptor): the backend must report the
 //   pair if it is ready now. Level-triggered backends (select, poll) can ignore the hint.
+// * An edge-triggered poller (`edge_triggered()` true) keeps watching a descriptor, both ways, from
+//   its first `watch` until `forget`: the scheduler then calls `watch` again only with
+//   LastSeen::unknown (to have the level looked at) and never calls `unwatch`. This is what makes
+//   parking after EAGAIN free of system calls and of virtual calls.
 // * A poller is used from the scheduler's thread only. Errors setting up or using the backend
 //   throw std::system_error saying what failed. EINTR is not an error: `wait` returns early.
 //
@@ -61,6 +65,9 @@ class Poller {
 
   /// The backend's name, as --backend spells it.
   [[nodiscard]] virtual std::string_view name() const noexcept = 0;
+
+  /// Whether watching persists until forget (see the contract above).
+  [[nodiscard]] virtual bool edge_triggered() const noexcept { return false; }
 
   /// A task now waits on `fd` in `direction`. Throws std::system_error when the backend cannot
   /// watch this descriptor (select: fd >= FD_SETSIZE).

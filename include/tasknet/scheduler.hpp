@@ -89,13 +89,29 @@ class Scheduler {
   struct FdWaits {
     detail::Waiter* waiter[2] = {nullptr, nullptr};  // indexed by Direction
     detail::Readiness readiness[2] = {detail::Readiness::unknown, detail::Readiness::unknown};
+    bool watched = false;             // an edge-triggered poller watches it already
     FileDescriptor* owner = nullptr;  // told when the scheduler goes first
   };
 
+  static constexpr std::size_t index_of(Direction direction) noexcept {
+    return direction == Direction::readable ? 0 : 1;
+  }
+
   // For awaitables (friends).
   void make_ready(std::coroutine_handle<> task) { ready_.push_back(task); }
-  [[nodiscard]] detail::Readiness readiness(int fd, Direction direction) const noexcept;
-  void mark_not_ready(int fd, Direction direction) noexcept;
+  // Inline: each runs several times per request.
+  [[nodiscard]] detail::Readiness readiness(int fd, Direction direction) const noexcept {
+    return static_cast<std::size_t>(fd) < waiting_.size()
+               ? waiting_[fd].readiness[index_of(direction)]
+               : detail::Readiness::unknown;
+  }
+  void mark_not_ready(int fd, Direction direction) noexcept {
+    if (static_cast<std::size_t>(fd) < waiting_.size()) {
+      detail::Readiness& known = waiting_[fd].readiness[index_of(direction)];
+      if (known != detail::Readiness::closed) known = detail::Readiness::not_ready;
+    }
+    // A descriptor the table has never seen has no record to correct: its state stays unknown.
+  }
   void park(detail::Waiter& waiter, LastSeen last_seen);
   void unpark(detail::Waiter& waiter) noexcept;
   void cancel(detail::Waiter& waiter) noexcept;
@@ -106,12 +122,17 @@ class Scheduler {
 
   void run_ready_tasks();
   void poll_for_io();
-  void on_ready(int fd, Direction direction, bool closed) noexcept;
+  void on_event(const PollEvent& event) noexcept;
+  void on_ready(FdWaits& waits, int fd, Direction direction, bool closed) noexcept;
   void expire_timers(TimePoint now) noexcept;
   void finish_wait(detail::Waiter& waiter, WaitStatus status) noexcept;
-  FdWaits& waits_of(int fd);
+  FdWaits& waits_of(int fd) {
+    return static_cast<std::size_t>(fd) < waiting_.size() ? waiting_[fd] : grow_waits_to(fd);
+  }
+  FdWaits& grow_waits_to(int fd);
 
   std::unique_ptr<Poller> poller_;
+  bool edge_triggered_;  // poller_->edge_triggered(), asked once
   ErrorHandler on_task_error_;
   detail::RingQueue<std::coroutine_handle<>> ready_;  // the seed's `tasks`
   std::vector<FdWaits> waiting_;                      // the seed's recv_wait and send_wait, by fd

@@ -61,19 +61,22 @@ SendAllOperation::SendAllOperation(FileDescriptor& socket, std::string_view data
     : WaitOperation(socket.get(), Direction::writable, options, &attempt_send_rest, true),
       socket_(socket),
       single_{const_cast<char*>(data.data()), data.size()},
-      pieces_(&single_, 1) {}
+      pieces_(&single_, 1),
+      left_(data.size()) {}
 
 SendAllOperation::SendAllOperation(FileDescriptor& socket, std::span<iovec> pieces,
                                    const WaitOptions& options) noexcept
     : WaitOperation(socket.get(), Direction::writable, options, &attempt_send_rest, true),
       socket_(socket),
       single_{},
-      pieces_(pieces) {}
+      pieces_(pieces) {
+  for (const iovec& piece : pieces) left_ += piece.iov_len;
+}
 
 Attempt SendAllOperation::attempt_send_rest(detail::Waiter& waiter) noexcept {
   auto& self = static_cast<SendAllOperation&>(waiter);
   std::span<iovec>& left = self.pieces_;
-  while (!left.empty()) {
+  while (self.left_ > 0) {
     if (left.front().iov_len == 0) {
       left = left.subspan(1);
       continue;
@@ -89,6 +92,8 @@ Attempt SendAllOperation::attempt_send_rest(detail::Waiter& waiter) noexcept {
       break;
     }
     self.sent_ += result.bytes;
+    self.left_ -= result.bytes;
+    if (self.left_ == 0) break;  // the usual case: all of it at once
     // Step past what went: whole pieces, then into the first one not finished.
     std::size_t sent = result.bytes;
     while (!left.empty() && sent >= left.front().iov_len) {

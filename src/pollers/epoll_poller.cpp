@@ -24,9 +24,11 @@ class EpollPoller final : public Poller {
   ~EpollPoller() override { ::close(epoll_fd_); }
 
   std::string_view name() const noexcept override { return "epoll"; }
+  bool edge_triggered() const noexcept override { return true; }
 
   void watch(int fd, Direction /*both are registered*/, LastSeen last_seen) override {
-    if (static_cast<std::size_t>(fd) >= registered_.size()) registered_.resize(fd + 1, false);
+    if (static_cast<std::size_t>(fd) >= registered_.size()) registered_.resize(fd + 1, 0);
+    if (registered_[fd] && last_seen == LastSeen::would_block) return;  // the next edge will come
     epoll_event event{};
     event.events = registered_events;
     event.data.fd = fd;
@@ -35,8 +37,8 @@ class EpollPoller final : public Poller {
         throw std::system_error(errno, std::system_category(),
                                 "epoll_ctl(ADD) of fd " + std::to_string(fd));
       }
-      registered_[fd] = true;  // adding reports the descriptor if it is ready already
-    } else if (last_seen == LastSeen::unknown) {
+      registered_[fd] = 1;  // adding reports the descriptor if it is ready already
+    } else {
       // Nothing guarantees an edge is still to come: re-arming makes epoll look at the level now.
       if (::epoll_ctl(epoll_fd_, EPOLL_CTL_MOD, fd, &event) != 0) {
         throw std::system_error(errno, std::system_category(),
@@ -53,7 +55,7 @@ class EpollPoller final : public Poller {
   void forget(int fd) noexcept override {
     if (static_cast<std::size_t>(fd) >= registered_.size() || !registered_[fd]) return;
     ::epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, fd, nullptr);
-    registered_[fd] = false;
+    registered_[fd] = 0;
   }
 
   std::span<const PollEvent> wait(std::optional<std::chrono::nanoseconds> timeout) override {
@@ -83,7 +85,7 @@ class EpollPoller final : public Poller {
 
  private:
   int epoll_fd_;
-  std::vector<bool> registered_;
+  std::vector<std::uint8_t> registered_;  // by fd; bytes, not bits: read on every park
   std::vector<epoll_event> events_;
   std::vector<PollEvent> ready_;
 };

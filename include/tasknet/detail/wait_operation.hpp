@@ -18,7 +18,9 @@ class WaitOperation : protected Waiter {
  public:
   WaitOperation(const WaitOperation&) = delete;
   WaitOperation& operator=(const WaitOperation&) = delete;
-  ~WaitOperation();
+  ~WaitOperation() {
+    if (parked) leave();  // the frame is being destroyed while the task waits
+  }
 
   [[nodiscard]] bool await_ready() const noexcept { return false; }
 
@@ -27,8 +29,18 @@ class WaitOperation : protected Waiter {
   /// `trusted`: whether every operation on the descriptor keeps the scheduler's record of
   /// its readiness current (true for descriptors tasknet owns), so that a plain wait may finish
   /// at once when the poller reported it ready, and may rely on the next edge after EAGAIN.
-  WaitOperation(int fd, Direction direction, const WaitOptions& options, AttemptFn attempt,
-                bool trusted) noexcept;
+  WaitOperation(int descriptor, Direction way, const WaitOptions& options, AttemptFn attempt_fn,
+                bool trusted) noexcept
+      : stop_(options.stop.token()) {
+    fd = descriptor;
+    direction = way;
+    attempt = attempt_fn;
+    trust_readiness = trusted;
+    if (options.deadline) {
+      has_deadline = true;
+      deadline = *options.deadline;
+    }
+  }
 
   /// Tries the operation when the descriptor may be ready; otherwise parks the task. Returns
   /// whether the task stays suspended. Throws what Scheduler::park throws.
@@ -36,7 +48,9 @@ class WaitOperation : protected Waiter {
 
   /// After a timed-out or cancelled wait: throws std::system_error (std::errc::timed_out or
   /// std::errc::operation_canceled) with `what` as its context.
-  void throw_if_interrupted(const char* what) const;
+  void throw_if_interrupted(const char* what) const {
+    if (status != WaitStatus::ready) throw_interrupted(what);
+  }
 
   /// For attempts: the descriptor turned out not ready in this direction (EAGAIN, short read).
   void mark_not_ready() const noexcept;
@@ -44,6 +58,9 @@ class WaitOperation : protected Waiter {
   [[nodiscard]] Scheduler* scheduler() const noexcept { return scheduler_; }
 
  private:
+  void leave() noexcept;
+  [[noreturn]] void throw_interrupted(const char* what) const;
+
   struct CancelOnStop {
     WaitOperation* operation;
     void operator()() const noexcept;

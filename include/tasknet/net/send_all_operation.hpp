@@ -42,6 +42,7 @@ class [[nodiscard]] SendAllOperation : public detail::WaitOperation {
   FileDescriptor& socket_;
   iovec single_;             // the one piece of a plain send_all(data)
   std::span<iovec> pieces_;  // what is left to send
+  std::size_t left_ = 0;     // bytes in pieces_
   std::size_t sent_ = 0;
   int error_ = 0;
 };
