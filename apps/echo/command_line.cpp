@@ -37,6 +37,17 @@ std::variant<CommandLine, int> parse_command_line(int argc, const char* const* a
       ->check(CLI::IsMember({"epoll", "poll", "select"}))
       ->capture_default_str();
   app.add_flag("-q,--quiet", result.quiet, "Do not print a line per connection");
+  app.add_option("--max-connections", result.max_connections,
+                 "Above this many open clients a new one is accepted and closed at once (0: no "
+                 "limit)")
+      ->check(CLI::Range(std::size_t{0}, std::size_t{10'000'000}))
+      ->capture_default_str();
+  app.add_option("--idle-timeout", result.idle_timeout_s,
+                 "Close a client that sends nothing for this many seconds (0: never)")
+      ->check(CLI::Range(0.0, 1e6))
+      ->capture_default_str();
+  app.add_flag("--stats", result.stats,
+               "Print statistics at exit (SIGUSR1 prints them at any time)");
 
   try {
     app.parse(argc, argv);

@@ -19,6 +19,9 @@ struct CommandLine {
   std::size_t recv_size = 1000;
   Backend backend = default_backend();
   bool quiet = false;
+  std::size_t max_connections = 0;  ///< 0: no limit
+  double idle_timeout_s = 0;        ///< 0: off, as in the seed
+  bool stats = false;               ///< print statistics at exit
 };
 
 inline constexpr std::size_t max_recv_size = 16 * 1024 * 1024;

@@ -51,24 +51,96 @@ std::span<iovec> EchoService::reply_pieces(BufferPool::Buffer& buffer, std::size
 }
 
 Task<void> EchoService::echo_handler(Socket client, Address address) {
+  ++stats_.accepted;
+  if (failures_this_episode_ > 0) end_accept_failure_episode();
+  if (config_.max_connections > 0 && stats_.open >= config_.max_connections) {
+    ++stats_.over_limit;  // accepted and closed at once: the client reads end of stream
+    co_return;
+  }
+  // Counted down on every way out rather than by a guard object: every byte of this frame is
+  // paid by every idle connection.
+  ++stats_.open;
   log_opened(address);
   try {
     for (;;) {
-      co_await client.readable();  // the seed's `yield 'recv', client`
+      // The seed's `yield 'recv', client`, with the idle timeout when there is one.
+      if (co_await client.readable_for(config_.idle_timeout) == WaitStatus::timed_out) {
+        ++stats_.idle_timeouts;
+        log_closed("idle timeout");
+        break;
+      }
       // Only a connection with data in hand holds a buffer: idle ones cost their frame alone,
       // which is why this loop keeps no more locals than it must (each is in the frame).
       BufferPool::Buffer buffer = buffers_.borrow();
       const auto received = client.try_recv(receive_area(buffer));  // `client.recv(1000)`
-      if (!received) continue;    // woken, but the data was not there after all
-      if (*received == 0) break;  // the peer closed: `if not data: break`
+      if (!received) continue;  // woken, but the data was not there after all
+      if (*received == 0) {     // the peer closed: `if not data: break`
+        log_closed(nullptr);
+        break;
+      }
+      stats_.bytes_in += *received;
       // The seed's `yield 'send', client` and `client.send(b'GOT:' + data)`, minus its bug:
       // send() may take only part, so send_all waits for room until every byte has gone.
       co_await client.send_all(reply_pieces(buffer, *received));
+      stats_.bytes_out += *received + config_.prefix.size() * runs_in(*received);
     }
-    log_closed(nullptr);
   } catch (const std::system_error& error) {
-    log_closed(error.what());
+    closed_by(error);
+  } catch (...) {
+    --stats_.open;
+    throw;
   }
+  --stats_.open;
+}
+
+void EchoService::closed_by(const std::system_error& error) {
+  const std::error_code code = error.code();
+  if (code == std::errc::connection_reset || code == std::errc::broken_pipe) {
+    ++stats_.resets;
+  } else {
+    ++stats_.other_errors;
+  }
+  log_closed(error.what());
+}
+
+std::size_t EchoService::runs_in(std::size_t received) const noexcept {
+  return config_.prefix.empty() ? 1 : (received + config_.recv_size - 1) / config_.recv_size;
+}
+
+void EchoService::print_stats(std::FILE* out) const {
+  std::fprintf(out,
+               "stats: open %llu, accepted %llu, bytes in %llu, bytes out %llu; errors: over limit "
+               "%llu, idle timeout %llu, reset %llu, other %llu, accept failures %llu\n",
+               static_cast<unsigned long long>(stats_.open),
+               static_cast<unsigned long long>(stats_.accepted),
+               static_cast<unsigned long long>(stats_.bytes_in),
+               static_cast<unsigned long long>(stats_.bytes_out),
+               static_cast<unsigned long long>(stats_.over_limit),
+               static_cast<unsigned long long>(stats_.idle_timeouts),
+               static_cast<unsigned long long>(stats_.resets),
+               static_cast<unsigned long long>(stats_.other_errors),
+               static_cast<unsigned long long>(stats_.accept_failures));
+  std::fflush(out);
+}
+
+void EchoService::accept_failed(const std::system_error& error, std::FILE* errors) {
+  ++stats_.accept_failures;
+  if (failures_this_episode_++ == 0 && errors != nullptr) {
+    // Once per episode: a server out of descriptors fails every accept until one closes.
+    std::fprintf(errors, "tasknet-echo: %s; backing off until accepting works again\n",
+                 error.what());
+    std::fflush(errors);
+    accept_errors_ = errors;
+  }
+}
+
+void EchoService::end_accept_failure_episode() {
+  if (accept_errors_ != nullptr) {
+    std::fprintf(accept_errors_, "tasknet-echo: accepting again after %llu failed attempts\n",
+                 static_cast<unsigned long long>(failures_this_episode_));
+    std::fflush(accept_errors_);
+  }
+  failures_this_episode_ = 0;
 }
 
 void EchoService::log_opened(const Address& address) const {

@@ -4,11 +4,14 @@
 
 #include <sys/uio.h>
 
+#include <cstdint>
 #include <cstdio>
 #include <span>
 #include <string>
+#include <system_error>
 
 #include "tasknet/buffer_pool.hpp"
+#include "tasknet/clock.hpp"
 #include "tasknet/net/address.hpp"
 #include "tasknet/net/socket.hpp"
 #include "tasknet/task.hpp"
@@ -23,6 +26,23 @@ struct EchoConfig {
   std::size_t recv_size = 1000;
   /// Where "Connection from ..." and "Connection closed" go; null for none.
   std::FILE* log = nullptr;
+  /// Above this many open connections a new one is accepted and closed at once; 0: no limit.
+  std::size_t max_connections = 0;
+  /// A connection that sends nothing for this long is closed; zero: never.
+  Clock::duration idle_timeout{};
+};
+
+/// What the service has done so far. Single-threaded, like the service.
+struct EchoStats {
+  std::uint64_t open = 0;
+  std::uint64_t accepted = 0;
+  std::uint64_t bytes_in = 0;
+  std::uint64_t bytes_out = 0;
+  std::uint64_t over_limit = 0;     ///< closed at once: --max-connections reached
+  std::uint64_t idle_timeouts = 0;  ///< closed after --idle-timeout of silence
+  std::uint64_t resets = 0;         ///< ended by the peer with a reset or broken pipe
+  std::uint64_t other_errors = 0;
+  std::uint64_t accept_failures = 0;
 };
 
 class EchoService {
@@ -33,6 +53,14 @@ class EchoService {
   /// connection: it is logged, never thrown.
   Task<void> echo_handler(Socket client, Address address);
 
+  [[nodiscard]] const EchoStats& stats() const noexcept { return stats_; }
+  /// One line: "stats: open 3, accepted 10, bytes in 1000, bytes out 1040, errors: ...".
+  void print_stats(std::FILE* out) const;
+
+  /// For tcp_server's on_accept_error: logs the first failure of an episode to `errors` and
+  /// counts the rest; the next accepted connection ends the episode, and says so.
+  void accept_failed(const std::system_error& error, std::FILE* errors);
+
  private:
   // Out of the coroutine, so that formatting leaves no temporaries in every connection's frame.
   void log_opened(const Address& address) const;
@@ -42,8 +70,16 @@ class EchoService {
   /// Describes the reply to the `received` bytes in `buffer`: prefix and run, prefix and run...
   /// The piece list goes at the start of the buffer.
   std::span<iovec> reply_pieces(BufferPool::Buffer& buffer, std::size_t received) const;
+  /// How many prefixed runs a reply to `received` bytes has.
+  [[nodiscard]] std::size_t runs_in(std::size_t received) const noexcept;
+  void end_accept_failure_episode();
+  /// Counts and logs how a connection ended with an error.
+  void closed_by(const std::system_error& error);
 
   EchoConfig config_;
+  EchoStats stats_;
+  std::uint64_t failures_this_episode_ = 0;
+  std::FILE* accept_errors_ = nullptr;
   std::size_t read_size_;  // bytes one receive may take
   std::size_t iov_bytes_;  // room for the reply's pieces, at the start of each pooled buffer
   BufferPool buffers_;

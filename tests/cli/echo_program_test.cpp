@@ -138,8 +138,21 @@ TEST(EchoProgram, OutOfDescriptorsItBacksOffAndServesAgainWhenTheyFree) {
   for (BlockingClient& client : clients) EXPECT_EQ(client.recv_exactly(5), "GOT:y");
   server.send_signal(SIGTERM);
   EXPECT_EQ(server.wait(10s), 0);
-  EXPECT_NE(server.stderr_text().find("Too many open files; backing off"), std::string::npos)
-      << server.stderr_text();
+  // Logged once per episode, however many accepts failed in it, and each episode's end said.
+  const std::string& log = server.stderr_text();
+  const std::regex started("accept: Too many open files; backing off until accepting works again");
+  const std::regex ended(R"(accepting again after (\d+) failed attempts)");
+  const auto episodes =
+      std::distance(std::sregex_iterator(log.begin(), log.end(), started), std::sregex_iterator());
+  long failed_attempts = 0;
+  long ends = 0;
+  for (auto it = std::sregex_iterator(log.begin(), log.end(), ended); it != std::sregex_iterator();
+       ++it, ++ends) {
+    failed_attempts += std::stol((*it)[1]);
+  }
+  EXPECT_GE(episodes, 1) << log;
+  EXPECT_EQ(ends, episodes) << log;
+  EXPECT_GT(failed_attempts, episodes) << "one line per failed accept, not per episode:\n" << log;
 }
 
 TEST(BenchProgram, MeasuresTheEchoServerWithEveryByteChecked) {
@@ -194,6 +207,31 @@ TEST(BenchProgram, BadOptionsAreOneLineAndExitTwo) {
   EXPECT_EQ(std::count(err.begin(), err.end(), '\n'), 1) << err;
   EXPECT_EQ(testing::run_program({bench, "nonsense"}, nullptr, &err), 2);
   EXPECT_TRUE(err.starts_with("tasknet-bench: target: ")) << err;
+}
+
+TEST(EchoProgram, Sigusr1AndStatsPrintStatistics) {
+  Process server({program, "--host", "127.0.0.1", "--port", "0", "--quiet", "--stats"});
+  const std::uint16_t port = start_and_read_port(server);
+  {
+    BlockingClient client(port);
+    client.send_all("12345");
+    EXPECT_EQ(client.recv_exactly(9), "GOT:12345");
+    server.send_signal(SIGUSR1);
+    // The line arrives on stderr while the client is still open.
+    for (int i = 0; i < 100 && server.stderr_text().find("stats:") == std::string::npos; ++i) {
+      server.wait(20ms);
+    }
+    EXPECT_NE(server.stderr_text().find("stats: open 1, accepted 1, bytes in 5, bytes out 9;"),
+              std::string::npos)
+        << server.stderr_text();
+  }
+  server.send_signal(SIGTERM);
+  EXPECT_EQ(server.wait(10s), 0);
+  const std::string& log = server.stderr_text();
+  EXPECT_NE(log.rfind("stats: open 0, accepted 1, bytes in 5, bytes out 9; errors: over limit 0, "
+                      "idle timeout 0, reset 0, other 0, accept failures 0\n"),
+            std::string::npos)
+      << log;
 }
 
 TEST(EchoProgram, HelpAndVersionExitZero) {

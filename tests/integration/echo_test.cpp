@@ -184,6 +184,48 @@ TEST_P(Echo, ServesIpv4AndRepliesInOrderUnderPipelining) {
   EXPECT_EQ(strip_prefixes(client.recv_until_eof(), 1000), expected);
 }
 
+TEST_P(Echo, OverMaxConnectionsANewClientIsClosedAtOnceAndOthersKeepGoing) {
+  using namespace std::chrono_literals;
+  start({.max_connections = 2});
+  BlockingClient first(port());
+  BlockingClient second(port());
+  first.send_all("1");
+  EXPECT_EQ(first.recv_exactly(5), "GOT:1");
+  second.send_all("2");
+  EXPECT_EQ(second.recv_exactly(5), "GOT:2");
+  BlockingClient third(port());
+  EXPECT_EQ(third.recv_until_eof(), "");  // accepted, then closed: end of stream at once
+  first.send_all("still here");
+  EXPECT_EQ(first.recv_exactly(14), "GOT:still here");
+  first.shutdown_write();
+  EXPECT_EQ(first.recv_until_eof(), "");  // the server has closed it: a slot is free
+  bool served = false;
+  for (int attempt = 0; attempt < 50 && !served; ++attempt) {  // the close may take a moment
+    BlockingClient fourth(port());
+    fourth.send_all("4");
+    served = fourth.recv_some() == "GOT:4";
+    if (!served) std::this_thread::sleep_for(20ms);
+  }
+  EXPECT_TRUE(served);
+}
+
+TEST_P(Echo, IdleTimeoutClosesASilentClientAndSparesABusyOne) {
+  using namespace std::chrono_literals;
+  start({.idle_timeout = 150ms});
+  BlockingClient silent(port());
+  BlockingClient busy(port());
+  const auto start_time = std::chrono::steady_clock::now();
+  for (int i = 0; i < 10; ++i) {  // 500 ms of traffic, never 150 ms apart
+    busy.send_all("x");
+    EXPECT_EQ(busy.recv_exactly(5), "GOT:x");
+    std::this_thread::sleep_for(50ms);
+  }
+  EXPECT_EQ(silent.recv_until_eof(), "");  // closed by the server
+  EXPECT_GE(std::chrono::steady_clock::now() - start_time, 150ms);
+  busy.send_all("y");
+  EXPECT_EQ(busy.recv_exactly(5), "GOT:y");
+}
+
 INSTANTIATE_TEST_SUITE_P(AllBackends, Echo, testing::every_backend(), testing::backend_name);
 
 }  // namespace

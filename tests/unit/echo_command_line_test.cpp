@@ -36,8 +36,9 @@ TEST(EchoCommandLine, DefaultsAreTheSeeds) {
 }
 
 TEST(EchoCommandLine, TakesEveryOption) {
-  const Parsed parsed = parse({"--host", "::1", "--port", "0", "--prefix", "", "--recv-size",
-                               "65536", "--backend", "select", "--quiet"});
+  const Parsed parsed =
+      parse({"--host", "::1", "--port", "0", "--prefix", "", "--recv-size", "65536", "--backend",
+             "select", "--quiet", "--max-connections", "7", "--idle-timeout", "2.5", "--stats"});
   ASSERT_TRUE(std::holds_alternative<CommandLine>(parsed.result)) << parsed.err;
   const auto& options = std::get<CommandLine>(parsed.result);
   EXPECT_EQ(options.listen_on.to_string(), "[::1]:0");
@@ -45,6 +46,9 @@ TEST(EchoCommandLine, TakesEveryOption) {
   EXPECT_EQ(options.recv_size, 65536U);
   EXPECT_EQ(options.backend, Backend::select);
   EXPECT_TRUE(options.quiet);
+  EXPECT_EQ(options.max_connections, 7U);
+  EXPECT_DOUBLE_EQ(options.idle_timeout_s, 2.5);
+  EXPECT_TRUE(options.stats);
 }
 
 TEST(EchoCommandLine, BadValuesAreOneLineAndExitTwo) {

@@ -52,6 +52,13 @@ class Socket {
   [[nodiscard]] ReadinessWait readable(const WaitOptions& options = no_limits) noexcept {
     return fd_.readable(options);
   }
+  /// readable() that times out after `timeout` (zero: never), without a WaitOptions temporary in
+  /// the awaiting coroutine's frame: for loops that every connection runs, such as idle timeouts.
+  /// By reference, so that an lvalue argument leaves nothing in the frame either.
+  [[nodiscard]] ReadinessWait readable_for(const Clock::duration& timeout) noexcept {
+    return timeout > Clock::duration::zero() ? fd_.readable({.deadline = after(timeout)})
+                                             : fd_.readable();
+  }
   /// The seed's `yield 'send', sock`: waits until a send would not block.
   [[nodiscard]] ReadinessWait writable(const WaitOptions& options = no_limits) noexcept {
     return fd_.writable(options);
