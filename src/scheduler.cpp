@@ -47,6 +47,26 @@ Scheduler::~Scheduler() {
   for (FdWaits& waits : waiting_) {
     if (waits.owner != nullptr) waits.owner->scheduler_ = nullptr;
   }
+  for (void* block : free_blocks_) ::operator delete(block);
+}
+
+void* Scheduler::take_block(std::size_t size) {
+  if (size == block_size_ && !free_blocks_.empty()) {
+    void* block = free_blocks_.back();
+    free_blocks_.pop_back();
+    return block;
+  }
+  block_size_ = size;
+  free_blocks_.reserve(free_blocks_.size() + 1);  // so that giving it back cannot fail
+  return ::operator new(size);
+}
+
+void Scheduler::give_back_block(void* block) noexcept {
+  if (free_blocks_.size() < free_blocks_.capacity()) {
+    free_blocks_.push_back(block);
+  } else {
+    ::operator delete(block);
+  }
 }
 
 void Scheduler::spawn(Task<void> task) {

@@ -2,6 +2,7 @@
 // socket operations.
 #include "tasknet/detail/wait_operation.hpp"
 
+#include <new>
 #include <system_error>
 
 #include "tasknet/file_descriptor.hpp"
@@ -14,6 +15,12 @@ namespace detail {
 
 void WaitOperation::leave() noexcept {
   scheduler_->unpark(*this);
+}
+
+void WaitOperation::drop_stop_callback() noexcept {
+  on_stop_->~StopCallback();  // deregisters: a later request_stop no longer reaches this wait
+  scheduler_->give_back_block(on_stop_);
+  on_stop_ = nullptr;
 }
 
 bool WaitOperation::start(Scheduler& scheduler, std::coroutine_handle<> awaiting) {
@@ -37,12 +44,14 @@ bool WaitOperation::start(Scheduler& scheduler, std::coroutine_handle<> awaiting
   }
   scheduler.park(*this, known == Readiness::not_ready ? LastSeen::would_block : LastSeen::unknown);
   if (stop_.stop_possible()) {
+    void* block = nullptr;
     try {
-      on_stop_ = std::make_unique<std::stop_callback<CancelOnStop>>(stop_, CancelOnStop{this});
+      block = scheduler.take_block(sizeof(StopCallback));
     } catch (...) {
       scheduler.unpark(*this);
       throw;
     }
+    on_stop_ = new (block) StopCallback(stop_, CancelOnStop{this});
   }
   return true;
 }

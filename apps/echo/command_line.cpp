@@ -46,6 +46,12 @@ std::variant<CommandLine, int> parse_command_line(int argc, const char* const* a
                  "Close a client that sends nothing for this many seconds (0: never)")
       ->check(CLI::Range(0.0, 1e6))
       ->capture_default_str();
+  app.add_option("--shutdown-timeout", result.shutdown_timeout_s,
+                 "On SIGINT/SIGTERM stop accepting, let exchanges under way finish for at most "
+                 "this many seconds, then close the rest (0: close at once); a second signal "
+                 "exits at once")
+      ->check(CLI::Range(0.0, 1e6))
+      ->capture_default_str();
   app.add_flag("--stats", result.stats,
                "Print statistics at exit (SIGUSR1 prints them at any time)");
 

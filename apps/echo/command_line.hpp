@@ -22,6 +22,7 @@ struct CommandLine {
   std::size_t max_connections = 0;  ///< 0: no limit
   double idle_timeout_s = 0;        ///< 0: off, as in the seed
   bool stats = false;               ///< print statistics at exit
+  double shutdown_timeout_s = 0;    ///< 0: close everything at the first signal
 };
 
 inline constexpr std::size_t max_recv_size = 16 * 1024 * 1024;

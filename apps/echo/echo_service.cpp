@@ -28,7 +28,9 @@ EchoService::EchoService(EchoConfig config)
     : config_(std::move(config)),
       read_size_(read_size_for(config_.recv_size)),
       iov_bytes_(pieces_for(config_, read_size_) * sizeof(iovec)),
-      buffers_(iov_bytes_ + read_size_, 64) {}
+      buffers_(iov_bytes_ + read_size_, 64) {
+  if (config_.drainable) drain_token_ = drain_.get_token();
+}
 
 std::span<char> EchoService::receive_area(BufferPool::Buffer& buffer) const {
   return {buffer.data() + iov_bytes_, read_size_};
@@ -64,9 +66,14 @@ Task<void> EchoService::echo_handler(Socket client, Address address) {
   try {
     for (;;) {
       // The seed's `yield 'recv', client`, with the idle timeout when there is one.
-      if (co_await client.readable_for(config_.idle_timeout) == WaitStatus::timed_out) {
+      const WaitStatus status = co_await client.readable_for(config_.idle_timeout, drain_token_);
+      if (status == WaitStatus::timed_out) {
         ++stats_.idle_timeouts;
         log_closed("idle timeout");
+        break;
+      }
+      if (status == WaitStatus::cancelled) {  // draining: no exchange is under way
+        log_closed("server shutting down");
         break;
       }
       // Only a connection with data in hand holds a buffer: idle ones cost their frame alone,

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <span>
+#include <stop_token>
 #include <string>
 #include <system_error>
 
@@ -30,6 +31,8 @@ struct EchoConfig {
   std::size_t max_connections = 0;
   /// A connection that sends nothing for this long is closed; zero: never.
   Clock::duration idle_timeout{};
+  /// Whether begin_drain() may be used: waits for requests then listen for it (a stop token).
+  bool drainable = false;
 };
 
 /// What the service has done so far. Single-threaded, like the service.
@@ -54,6 +57,10 @@ class EchoService {
   Task<void> echo_handler(Socket client, Address address);
 
   [[nodiscard]] const EchoStats& stats() const noexcept { return stats_; }
+
+  /// Graceful shutdown (needs EchoConfig::drainable): connections waiting for a request close now;
+  /// those in the middle of an exchange finish sending their reply, then close.
+  void begin_drain() { drain_.request_stop(); }
   /// One line: "stats: open 3, accepted 10, bytes in 1000, bytes out 1040, errors: ...".
   void print_stats(std::FILE* out) const;
 
@@ -78,6 +85,8 @@ class EchoService {
 
   EchoConfig config_;
   EchoStats stats_;
+  std::stop_source drain_;
+  std::stop_token drain_token_;  // never stopped unless drainable: waits then register nothing
   std::uint64_t failures_this_episode_ = 0;
   std::FILE* accept_errors_ = nullptr;
   std::size_t read_size_;  // bytes one receive may take

@@ -119,6 +119,9 @@ class Scheduler {
   void set_owner(int fd, FileDescriptor* owner);
   void finish_detached(detail::PromiseBase& promise, std::coroutine_handle<> frame,
                        std::exception_ptr error) noexcept;
+  /// Storage for the stop callbacks of cancellable waits, recycled: one size only.
+  void* take_block(std::size_t size);
+  void give_back_block(void* block) noexcept;
 
   void run_ready_tasks();
   void poll_for_io();
@@ -142,6 +145,8 @@ class Scheduler {
   bool stop_requested_ = false;
   bool running_ = false;
   std::size_t runs_since_poll_ = 0;
+  std::vector<void*> free_blocks_;
+  std::size_t block_size_ = 0;
 };
 
 }  // namespace tasknet

@@ -234,6 +234,91 @@ TEST(EchoProgram, Sigusr1AndStatsPrintStatistics) {
       << log;
 }
 
+/// Sends `total` bytes of 'x' as fast as the server takes them, from its own thread, until done
+/// or the connection fails (the server may close it): a client that writes without reading.
+std::jthread flood(BlockingClient* client, std::size_t total) {
+  return std::jthread([client, total] {
+    const std::string chunk(64 * 1024, 'x');
+    try {
+      for (std::size_t sent = 0; sent < total; sent += chunk.size()) client->send_all(chunk);
+    } catch (const std::exception&) {
+      // closed by the server, or timed out: either ends the flood
+    }
+  });
+}
+
+TEST(EchoProgram, GracefulShutdownClosesIdleClientsAndLetsExchangesFinish) {
+  Process server({program, "--host", "127.0.0.1", "--port", "0", "--quiet", "--stats",
+                  "--shutdown-timeout", "10"});
+  const std::uint16_t port = start_and_read_port(server);
+  BlockingClient idle(port);
+  BlockingClient busy(port, false, 5);
+  std::jthread sender = flood(&busy, 4 << 20);  // replies pile up: the server is mid-exchange
+  std::this_thread::sleep_for(300ms);
+
+  server.send_signal(SIGTERM);
+  EXPECT_EQ(idle.recv_until_eof(), "");  // nothing under way: closed at once
+  std::this_thread::sleep_for(100ms);
+  EXPECT_THROW(BlockingClient late(port), std::system_error);  // no longer accepting
+  // An exchange is under way (its replies wait for the busy client to read): the server waits.
+  EXPECT_EQ(server.wait(300ms), std::nullopt) << "exited without letting the exchange finish";
+
+  // The busy client now reads: every reply the server started comes whole, then end of stream.
+  const std::string replies = busy.recv_until_eof();
+  sender.join();
+  std::size_t payload = 0;
+  for (std::size_t at = 0; at < replies.size();) {
+    ASSERT_EQ(replies.compare(at, 4, "GOT:"), 0) << "reply broken at byte " << at;
+    const std::size_t next = std::min(replies.find("GOT:", at + 4), replies.size());
+    ASSERT_LE(next - at - 4, 1000U);
+    ASSERT_EQ(replies.find_first_not_of('x', at + 4),
+              next == replies.size() ? std::string::npos : next);
+    payload += next - at - 4;
+    at = next;
+  }
+  EXPECT_GT(payload, 0U);
+  EXPECT_EQ(server.wait(10s), 0);
+  // Every reply the server finished arrived, and nothing it had not finished: no reply was cut.
+  std::smatch sent;
+  ASSERT_TRUE(std::regex_search(server.stderr_text(), sent, std::regex(R"(bytes out (\d+);)")))
+      << server.stderr_text();
+  EXPECT_EQ(std::stoull(sent[1]), replies.size());
+}
+
+TEST(EchoProgram, GracefulShutdownClosesWhatIsLeftAtTheDeadline) {
+  Process server(
+      {program, "--host", "127.0.0.1", "--port", "0", "--quiet", "--shutdown-timeout", "0.5"});
+  const std::uint16_t port = start_and_read_port(server);
+  BlockingClient stuck(port, false, 5);  // never reads its replies
+  std::jthread sender = flood(&stuck, 8 << 20);
+  std::this_thread::sleep_for(300ms);
+  const auto signalled = std::chrono::steady_clock::now();
+  server.send_signal(SIGTERM);
+  EXPECT_EQ(server.wait(10s), 0);
+  const auto took = std::chrono::steady_clock::now() - signalled;
+  EXPECT_GE(took, 400ms);  // it did wait for the exchange...
+  EXPECT_LT(took, 5s);     // ...but not past the deadline by much
+  stuck.reset();
+  sender.join();
+}
+
+TEST(EchoProgram, ASecondSignalExitsAtOnce) {
+  Process server(
+      {program, "--host", "127.0.0.1", "--port", "0", "--quiet", "--shutdown-timeout", "60"});
+  const std::uint16_t port = start_and_read_port(server);
+  BlockingClient stuck(port, false, 5);
+  std::jthread sender = flood(&stuck, 8 << 20);
+  std::this_thread::sleep_for(300ms);
+  server.send_signal(SIGTERM);
+  std::this_thread::sleep_for(200ms);
+  const auto second = std::chrono::steady_clock::now();
+  server.send_signal(SIGTERM);
+  EXPECT_EQ(server.wait(10s), 0);
+  EXPECT_LT(std::chrono::steady_clock::now() - second, 2s);
+  stuck.reset();
+  sender.join();
+}
+
 TEST(EchoProgram, HelpAndVersionExitZero) {
   std::string out;
   EXPECT_EQ(testing::run_program({program, "--help"}, &out, nullptr), 0);

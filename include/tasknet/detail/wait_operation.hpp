@@ -4,7 +4,6 @@
 #pragma once
 
 #include <coroutine>
-#include <memory>
 #include <stop_token>
 
 #include "tasknet/detail/promise_base.hpp"
@@ -20,6 +19,7 @@ class WaitOperation : protected Waiter {
   WaitOperation& operator=(const WaitOperation&) = delete;
   ~WaitOperation() {
     if (parked) leave();  // the frame is being destroyed while the task waits
+    if (on_stop_ != nullptr) drop_stop_callback();
   }
 
   [[nodiscard]] bool await_ready() const noexcept { return false; }
@@ -59,19 +59,22 @@ class WaitOperation : protected Waiter {
 
  private:
   void leave() noexcept;
+  void drop_stop_callback() noexcept;
   [[noreturn]] void throw_interrupted(const char* what) const;
 
   struct CancelOnStop {
     WaitOperation* operation;
     void operator()() const noexcept;
   };
+  using StopCallback = std::stop_callback<CancelOnStop>;
 
   Scheduler* scheduler_ = nullptr;
   std::stop_token stop_;
-  // Allocated only by a wait that can be stopped while parked: every awaiter lives in its
-  // coroutine's frame for the frame's whole life (GCC gives each its own slot), and an idle
-  // connection should not pay 64 bytes per awaiter for cancellation it never asked for.
-  std::unique_ptr<std::stop_callback<CancelOnStop>> on_stop_;
+  // Only a wait that can be stopped while parked has one, in a block from the scheduler's pool:
+  // every awaiter lives in its coroutine's frame for the frame's whole life (GCC gives each its
+  // own slot), so an idle connection should not pay 64 bytes per awaiter for cancellation it
+  // never asked for, and a stream of cancellable waits should not cost an allocation each.
+  StopCallback* on_stop_ = nullptr;
 };
 
 }  // namespace tasknet::detail

@@ -59,6 +59,13 @@ class Socket {
     return timeout > Clock::duration::zero() ? fd_.readable({.deadline = after(timeout)})
                                              : fd_.readable();
   }
+  /// The same, also ended (WaitStatus::cancelled) by `stop`.
+  [[nodiscard]] ReadinessWait readable_for(const Clock::duration& timeout,
+                                           const std::stop_token& stop) noexcept {
+    return timeout > Clock::duration::zero()
+               ? fd_.readable({.deadline = after(timeout), .stop = stop})
+               : fd_.readable({.stop = stop});
+  }
   /// The seed's `yield 'send', sock`: waits until a send would not block.
   [[nodiscard]] ReadinessWait writable(const WaitOptions& options = no_limits) noexcept {
     return fd_.writable(options);
