@@ -26,6 +26,10 @@ void WaitOperation::drop_stop_callback() noexcept {
 bool WaitOperation::start(Scheduler& scheduler, std::coroutine_handle<> awaiting) {
   scheduler_ = &scheduler;
   task = awaiting;
+  if (stop_.stop_requested()) {  // stopped already: the wait ends before it begins
+    status = WaitStatus::cancelled;
+    return false;
+  }
   Readiness known = Readiness::unknown;
   if (fd >= 0 && (attempt != nullptr || trust_readiness)) {
     known = scheduler.readiness(fd, direction);
@@ -37,10 +41,6 @@ bool WaitOperation::start(Scheduler& scheduler, std::coroutine_handle<> awaiting
       scheduler.mark_not_ready(fd, direction);
       known = scheduler.readiness(fd, direction);
     }
-  }
-  if (stop_.stop_requested()) {
-    status = WaitStatus::cancelled;
-    return false;
   }
   scheduler.park(*this, known == Readiness::not_ready ? LastSeen::would_block : LastSeen::unknown);
   if (stop_.stop_possible()) {

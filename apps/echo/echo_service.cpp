@@ -2,6 +2,8 @@
 // connection is idle.
 #include "echo_service.hpp"
 
+#include "tasknet/scheduler.hpp"
+
 #include <algorithm>
 #include <climits>
 #include <system_error>
@@ -74,6 +76,7 @@ Task<void> EchoService::echo_handler(Socket client, Address address) {
       }
       if (status == WaitStatus::cancelled) {  // draining: no exchange is under way
         log_closed("server shutting down");
+        close_gracefully(std::move(client));
         break;
       }
       // Only a connection with data in hand holds a buffer: idle ones cost their frame alone,
@@ -96,6 +99,32 @@ Task<void> EchoService::echo_handler(Socket client, Address address) {
   } catch (...) {
     --stats_.open;
     throw;
+  }
+  --stats_.open;
+}
+
+void EchoService::close_gracefully(Socket client) {
+  Scheduler* scheduler = client.descriptor().scheduler();
+  if (scheduler == nullptr) return;
+  try {
+    client.shutdown_write();
+    scheduler->spawn(discard_until_closed(std::move(client)));
+  } catch (const std::exception&) {
+    // Already gone: closing it is all that is left.
+  }
+}
+
+Task<void> EchoService::discard_until_closed(Socket client) {
+  ++stats_.open;  // still open: a graceful shutdown waits for it (until its deadline)
+  try {
+    for (;;) {
+      if (co_await client.readable() != WaitStatus::ready) break;
+      BufferPool::Buffer buffer = buffers_.borrow();
+      const auto received = client.try_recv(receive_area(buffer));
+      if (received && *received == 0) break;  // the peer has closed: nothing will be lost now
+    }
+  } catch (const std::system_error&) {
+    // A reset peer needs nothing more.
   }
   --stats_.open;
 }

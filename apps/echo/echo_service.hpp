@@ -82,6 +82,11 @@ class EchoService {
   void end_accept_failure_episode();
   /// Counts and logs how a connection ended with an error.
   void closed_by(const std::system_error& error);
+  /// Closes without losing replies: a socket closed with input still unread is reset by the
+  /// kernel, which drops what it had not sent yet. So send FIN after the replies, then read and
+  /// discard until the peer closes (or the shutdown deadline ends the scheduler).
+  void close_gracefully(Socket client);
+  Task<void> discard_until_closed(Socket client);
 
   EchoConfig config_;
   EchoStats stats_;

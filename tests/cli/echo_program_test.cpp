@@ -253,7 +253,9 @@ TEST(EchoProgram, GracefulShutdownClosesIdleClientsAndLetsExchangesFinish) {
   const std::uint16_t port = start_and_read_port(server);
   BlockingClient idle(port);
   BlockingClient busy(port, false, 5);
-  std::jthread sender = flood(&busy, 4 << 20);  // replies pile up: the server is mid-exchange
+  // More than both sides' socket buffers can hold (they autotune to megabytes on loopback), so
+  // the server is surely blocked sending replies: mid-exchange.
+  std::jthread sender = flood(&busy, 256 << 20);
   std::this_thread::sleep_for(300ms);
 
   server.send_signal(SIGTERM);
@@ -264,8 +266,9 @@ TEST(EchoProgram, GracefulShutdownClosesIdleClientsAndLetsExchangesFinish) {
   EXPECT_EQ(server.wait(300ms), std::nullopt) << "exited without letting the exchange finish";
 
   // The busy client now reads: every reply the server started comes whole, then end of stream.
-  const std::string replies = busy.recv_until_eof();
+  const std::string replies = busy.recv_until_eof();  // end of stream comes after every reply
   sender.join();
+  busy.shutdown_write();  // the server discards input until the client closes: now it may go
   std::size_t payload = 0;
   for (std::size_t at = 0; at < replies.size();) {
     ASSERT_EQ(replies.compare(at, 4, "GOT:"), 0) << "reply broken at byte " << at;
