@@ -13,7 +13,7 @@ namespace tasknet {
 
 FileDescriptor::FileDescriptor(FileDescriptor&& other) noexcept
     : fd_(std::exchange(other.fd_, -1)), scheduler_(std::exchange(other.scheduler_, nullptr)) {
-  if (scheduler_ != nullptr) scheduler_->waiting_[fd_].owner = this;
+  follow_move();
 }
 
 FileDescriptor& FileDescriptor::operator=(FileDescriptor&& other) noexcept {
@@ -21,9 +21,14 @@ FileDescriptor& FileDescriptor::operator=(FileDescriptor&& other) noexcept {
     close();
     fd_ = std::exchange(other.fd_, -1);
     scheduler_ = std::exchange(other.scheduler_, nullptr);
-    if (scheduler_ != nullptr) scheduler_->waiting_[fd_].owner = this;
+    follow_move();
   }
   return *this;
+}
+
+void FileDescriptor::follow_move() noexcept {
+  // The scheduler's table has this descriptor's entry already (it was attached): no growth.
+  if (scheduler_ != nullptr) scheduler_->waiting_[fd_].owner = this;
 }
 
 void FileDescriptor::close() noexcept {

@@ -17,10 +17,6 @@ namespace {
 constexpr std::size_t max_error_messages = 5;
 constexpr std::size_t receive_buffer_size = 64 * 1024;
 
-std::chrono::nanoseconds seconds(double s) {
-  return std::chrono::nanoseconds(static_cast<std::int64_t>(s * 1e9));
-}
-
 }  // namespace
 
 LoadGenerator::LoadGenerator(BenchOptions options)
@@ -47,7 +43,8 @@ Task<void> LoadGenerator::connection(std::size_t id) {
   Socket socket;
   try {
     socket = co_await connect(
-        options_.target, {.deadline = after(seconds(options_.connect_timeout_s)), .stop = stop});
+        options_.target,
+        {.deadline = after(from_seconds(options_.connect_timeout_s)), .stop = stop});
     socket.set_no_delay(true);
   } catch (const std::system_error& error) {
     if (!stop.stop_requested()) fail(name + error.what());
@@ -98,12 +95,12 @@ Task<void> LoadGenerator::connection(std::size_t id) {
 
 Task<void> LoadGenerator::clock() {
   const std::stop_token stop = stop_.get_token();
-  co_await sleep_for(seconds(options_.warmup_s), stop);
+  co_await sleep_for(from_seconds(options_.warmup_s), stop);
 
   std::optional<std::chrono::nanoseconds> cpu_before;
   if (options_.server_pid) cpu_before = process_cpu_time(*options_.server_pid);
   const TimePoint start = Clock::now();
-  const TimePoint end = start + seconds(options_.duration_s);
+  const TimePoint end = start + from_seconds(options_.duration_s);
   measuring_ = true;
   std::uint64_t completed_at_last_tick = completed_total_;
   for (int tick = 1; !stop.stop_requested() && connections_alive_ > 0; ++tick) {

@@ -43,10 +43,6 @@ Task<void> stop_when_drained(const echo::EchoService* service, TimePoint deadlin
   (co_await this_scheduler()).stop();  // what is left is closed as the scheduler goes
 }
 
-Clock::duration seconds(double value) {
-  return std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(value));
-}
-
 struct Shutdown {
   std::stop_source accepting;
   Clock::duration timeout{};
@@ -99,9 +95,9 @@ int main(int argc, char** argv) {
                                .recv_size = options.recv_size,
                                .log = options.quiet ? nullptr : stdout,
                                .max_connections = options.max_connections,
-                               .idle_timeout = seconds(options.idle_timeout_s),
+                               .idle_timeout = from_seconds(options.idle_timeout_s),
                                .drainable = options.shutdown_timeout_s > 0});
-    Shutdown shutdown{.timeout = seconds(options.shutdown_timeout_s)};
+    Shutdown shutdown{.timeout = from_seconds(options.shutdown_timeout_s)};
     Scheduler scheduler({.backend = options.backend, .on_task_error = report_task_error});
     SignalSet signals{SIGINT, SIGTERM, SIGUSR1};
     TcpListener listener = TcpListener::bind(options.listen_on);

@@ -59,6 +59,8 @@ class FileDescriptor {
 
  private:
   Scheduler& attach_first_time(Scheduler& scheduler);
+  /// After a move: the scheduler's record of who owns the descriptor points here now.
+  void follow_move() noexcept;
 
   friend class Scheduler;  // lets go of descriptors that outlive it
 

@@ -14,6 +14,7 @@
 
 #include "blocking_client.hpp"
 #include "process.hpp"
+#include "process_cpu.hpp"
 #include "tasknet/net/tcp_listener.hpp"
 
 namespace tasknet {
@@ -96,24 +97,6 @@ TEST(EchoProgram, SigtermClosesConnectionsAndExitsZero) {
   EXPECT_EQ(server.stderr_text(), "");
 }
 
-/// User plus system CPU time of a process, in clock ticks, from /proc.
-long cpu_ticks(pid_t pid) {
-  std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
-  std::string text((std::istreambuf_iterator<char>(stat)), std::istreambuf_iterator<char>());
-  std::istringstream fields(text.substr(text.rfind(')') + 2));  // past "pid (comm) "
-  std::string field;
-  long utime = 0;
-  long stime = 0;
-  for (int index = 3; fields >> field; ++index) {  // field 3 is the state
-    if (index == 14) utime = std::stol(field);
-    if (index == 15) {
-      stime = std::stol(field);
-      break;
-    }
-  }
-  return utime + stime;
-}
-
 TEST(EchoProgram, OutOfDescriptorsItBacksOffAndServesAgainWhenTheyFree) {
   // 16 descriptors: stdio, epoll, signalfd and the listener leave room for 10 clients.
   Process server(
@@ -128,11 +111,12 @@ TEST(EchoProgram, OutOfDescriptorsItBacksOffAndServesAgainWhenTheyFree) {
   }
   for (int i = 8; i < 16; ++i) clients[i].send_all("y");  // some of these cannot be accepted now
 
-  const long before = cpu_ticks(server.pid());
+  const auto before = bench::process_cpu_time(server.pid()).value();
   // Wait while draining its output: a server blocked on a full stderr pipe would look idle.
   EXPECT_EQ(server.wait(1500ms), std::nullopt);
-  const long spent = cpu_ticks(server.pid()) - before;
-  EXPECT_LT(spent, 15) << "CPU ticks (1/100 s) spent in 1.5 s while out of descriptors";
+  const auto spent = bench::process_cpu_time(server.pid()).value() - before;
+  EXPECT_LT(spent, 150ms) << "CPU spent in 1.5 s while out of descriptors: " << spent.count()
+                          << " ns";
 
   clients.erase(clients.begin(), clients.begin() + 8);  // free descriptors
   for (BlockingClient& client : clients) EXPECT_EQ(client.recv_exactly(5), "GOT:y");
