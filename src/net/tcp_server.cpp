@@ -47,7 +47,8 @@ Task<void> tcp_server(TcpListener listener, ConnectionHandler handler, TcpServer
 }
 
 Task<void> tcp_server(Address address, ConnectionHandler handler, TcpServerOptions options) {
-  co_await tcp_server(TcpListener::bind(address), std::move(handler), std::move(options));
+  TcpListener listener = TcpListener::bind(address);  // named: see apps/echo/main.cpp's serve()
+  co_await tcp_server(std::move(listener), std::move(handler), std::move(options));
 }
 
 }  // namespace tasknet
