@@ -3,6 +3,9 @@
 
 #include <CLI/CLI.hpp>
 
+#include "one_line.hpp"
+#include "seconds_option.hpp"
+
 #include <ostream>
 
 #include "tasknet/version.hpp"
@@ -32,10 +35,10 @@ std::variant<BenchOptions, int> parse_bench_options(int argc, const char* const*
       ->check(CLI::Range(std::size_t{1}, max_bytes_in_flight))
       ->capture_default_str();
   app.add_option("-d,--duration", options.duration_s, "Seconds measured")
-      ->check(CLI::Range(0.1, 3600.0))
+      ->check(apps::seconds_between(0.1, 3600.0))
       ->capture_default_str();
   app.add_option("--warmup", options.warmup_s, "Seconds run before measuring")
-      ->check(CLI::Range(0.0, 600.0))
+      ->check(apps::seconds_between(0.0, 600.0))
       ->capture_default_str();
   app.add_option("--prefix", options.prefix,
                  "The server sends this before every reply chunk (tasknet-echo: GOT:); it is "
@@ -43,7 +46,7 @@ std::variant<BenchOptions, int> parse_bench_options(int argc, const char* const*
   app.add_option("--server-pid", server_pid, "Report the server's CPU time per request")
       ->check(CLI::Range(1LL, 4194304LL));
   app.add_option("--connect-timeout", options.connect_timeout_s, "Seconds to wait for a connection")
-      ->check(CLI::Range(0.01, 600.0))
+      ->check(apps::seconds_between(0.01, 600.0))
       ->capture_default_str();
   app.add_flag("--json", options.json, "Print the summary as one JSON object");
   app.add_flag("-q,--quiet", options.quiet, "No live progress line");
@@ -53,7 +56,7 @@ std::variant<BenchOptions, int> parse_bench_options(int argc, const char* const*
   } catch (const CLI::Success& done) {
     return app.exit(done, out, err);
   } catch (const CLI::ParseError& error) {
-    err << "tasknet-bench: " << error.what() << "\n";
+    err << "tasknet-bench: " << apps::one_line(error.what()) << "\n";
     return 2;
   }
   if (options.pipeline * options.message_size > max_bytes_in_flight) {
@@ -65,7 +68,7 @@ std::variant<BenchOptions, int> parse_bench_options(int argc, const char* const*
   try {
     options.target = Address::parse(target);
   } catch (const std::exception& error) {
-    err << "tasknet-bench: target: " << error.what() << "\n";
+    err << "tasknet-bench: target: " << apps::one_line(error.what()) << "\n";
     return 2;
   }
   return options;

@@ -3,6 +3,9 @@
 
 #include <CLI/CLI.hpp>
 
+#include "one_line.hpp"
+#include "seconds_option.hpp"
+
 #include <ostream>
 #include <stdexcept>
 
@@ -44,13 +47,13 @@ std::variant<CommandLine, int> parse_command_line(int argc, const char* const* a
       ->capture_default_str();
   app.add_option("--idle-timeout", result.idle_timeout_s,
                  "Close a client that sends nothing for this many seconds (0: never)")
-      ->check(CLI::Range(0.0, 1e6))
+      ->check(apps::seconds_between(0.0, 1e6))
       ->capture_default_str();
   app.add_option("--shutdown-timeout", result.shutdown_timeout_s,
                  "On SIGINT/SIGTERM stop accepting, let exchanges under way finish for at most "
                  "this many seconds, then close the rest (0: close at once); a second signal "
                  "exits at once")
-      ->check(CLI::Range(0.0, 1e6))
+      ->check(apps::seconds_between(0.0, 1e6))
       ->capture_default_str();
   app.add_flag("--stats", result.stats,
                "Print statistics at exit (SIGUSR1 prints them at any time)");
@@ -60,7 +63,7 @@ std::variant<CommandLine, int> parse_command_line(int argc, const char* const* a
   } catch (const CLI::Success& done) {
     return app.exit(done, out, err);  // --help or --version, printed to `out`; 0
   } catch (const CLI::ParseError& error) {
-    err << "tasknet-echo: " << error.what() << "\n";
+    err << "tasknet-echo: " << apps::one_line(error.what()) << "\n";
     return 2;
   }
 
@@ -68,7 +71,7 @@ std::variant<CommandLine, int> parse_command_line(int argc, const char* const* a
     result.backend = parse_backend(backend);
     result.listen_on = Address::resolve(host, static_cast<std::uint16_t>(port));
   } catch (const std::exception& error) {
-    err << "tasknet-echo: --host: " << error.what() << "\n";
+    err << "tasknet-echo: --host: " << apps::one_line(error.what()) << "\n";
     return 2;
   }
   return result;

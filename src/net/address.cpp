@@ -4,6 +4,7 @@
 #include <arpa/inet.h>
 #include <netdb.h>
 
+#include <algorithm>
 #include <charconv>
 #include <cstring>
 #include <stdexcept>
@@ -48,7 +49,7 @@ std::uint16_t Address::parse_port(std::string_view text) {
   return static_cast<std::uint16_t>(value);
 }
 
-Address Address::parse(std::string_view text) {
+Address Address::parse(std::string_view text, Lookup lookup) {
   std::string_view host;
   std::string_view port;
   if (text.starts_with('[')) {
@@ -58,7 +59,7 @@ Address Address::parse(std::string_view text) {
     }
     host = text.substr(1, close - 1);
     port = text.substr(close + 2);
-    Address address = resolve(host, parse_port(port));
+    Address address = resolve(host, parse_port(port), lookup);
     if (!address.is_ipv6()) {
       throw std::invalid_argument("invalid address " + quoted(text) +
                                   ": brackets are for IPv6 literals");
@@ -75,10 +76,10 @@ Address Address::parse(std::string_view text) {
     throw std::invalid_argument("invalid address " + quoted(text) +
                                 ": write an IPv6 host in brackets, as [::1]:25000");
   }
-  return resolve(host, parse_port(port));
+  return resolve(host, parse_port(port), lookup);
 }
 
-Address Address::resolve(std::string_view host, std::uint16_t port) {
+Address Address::resolve(std::string_view host, std::uint16_t port, Lookup lookup) {
   Address address;
   if (host.empty()) return address.with_port(port);
   const std::string name(host);
@@ -91,8 +92,16 @@ Address Address::resolve(std::string_view host, std::uint16_t port) {
   if (inet_pton(AF_INET6, name.c_str(), &address.storage_.v6.sin6_addr) == 1) {
     return address.with_port(port);
   }
-  if (name.find_first_of(" /\\") != std::string::npos) {
+  // No name holds spaces, slashes or control characters: refuse them before the resolver does,
+  // with a message of our own rather than whatever the resolver's configuration says.
+  const auto not_in_a_name = [](char c) {
+    return c == '/' || c == '\\' || static_cast<unsigned char>(c) <= ' ' || c == '\x7f';
+  };
+  if (std::any_of(name.begin(), name.end(), not_in_a_name)) {
     throw std::invalid_argument("invalid host " + quoted(host));
+  }
+  if (lookup == Lookup::numeric_only) {
+    throw std::invalid_argument("invalid host " + quoted(host) + ": expected an IP address");
   }
   addrinfo hints{};
   hints.ai_family = AF_UNSPEC;

@@ -61,6 +61,8 @@ TEST(EchoCommandLine, BadValuesAreOneLineAndExitTwo) {
       {"--host", "a b"},
       {"stray"},
       {"--port"},
+      {"--idle-timeout", "nan"},  // found by bench_options_fuzz in its twin, tasknet-bench -d
+      {"--shutdown-timeout", "-1"},
   };
   for (const auto& args : bad) {
     const Parsed parsed = parse(args);
@@ -70,6 +72,17 @@ TEST(EchoCommandLine, BadValuesAreOneLineAndExitTwo) {
     EXPECT_EQ(std::count(parsed.err.begin(), parsed.err.end(), '\n'), 1) << parsed.err;
     EXPECT_TRUE(parsed.out.empty());
   }
+}
+
+TEST(EchoCommandLine, ArgumentsHoldingNewlinesStillMakeOneLineErrors) {
+  // Found by echo_options_fuzz: CLI11 quotes unexpected arguments as they are.
+  const Parsed stray = parse({"-rfff", "-(-\n"});
+  EXPECT_EQ(std::get<int>(stray.result), 2);
+  EXPECT_EQ(std::count(stray.err.begin(), stray.err.end(), '\n'), 1) << stray.err;
+  EXPECT_NE(stray.err.find("-(-\\n"), std::string::npos) << stray.err;  // shown escaped
+  const Parsed host = parse({"--host", "a\nb\x01"});
+  EXPECT_EQ(std::get<int>(host.result), 2);
+  EXPECT_EQ(host.err, "tasknet-echo: --host: invalid host 'a\\nb\\x01'\n");
 }
 
 TEST(EchoCommandLine, HelpAndVersionExitZero) {

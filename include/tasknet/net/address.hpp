@@ -16,14 +16,18 @@ class Address {
   /// 0.0.0.0:0.
   Address() noexcept;
 
+  /// Whether a host may be a name for the resolver, or must be an IP literal (which never
+  /// blocks and never reads /etc/hosts).
+  enum class Lookup { names, numeric_only };
+
   /// Parses "HOST:PORT" or "[IPV6]:PORT". HOST is an IPv4 or IPv6 literal or a name to resolve
   /// (the first address the resolver gives); an empty HOST means every IPv4 interface.
-  /// Throws std::invalid_argument naming what is malformed, std::runtime_error when a name does
-  /// not resolve.
-  static Address parse(std::string_view text);
+  /// Throws std::invalid_argument naming what is malformed (or, with Lookup::numeric_only, a
+  /// name), std::runtime_error when a name does not resolve.
+  static Address parse(std::string_view text, Lookup lookup = Lookup::names);
 
   /// HOST as in parse(), with a separate port.
-  static Address resolve(std::string_view host, std::uint16_t port);
+  static Address resolve(std::string_view host, std::uint16_t port, Lookup lookup = Lookup::names);
 
   /// Parses a port number, 0 to 65535. Throws std::invalid_argument otherwise.
   static std::uint16_t parse_port(std::string_view text);

@@ -29,6 +29,18 @@ TEST(Address, ResolvesLocalhostToALoopbackAddress) {
   EXPECT_EQ(address.port(), 25000);
 }
 
+TEST(Address, NumericOnlyTakesLiteralsAndRefusesNames) {
+  EXPECT_EQ(Address::parse("127.0.0.1:80", Address::Lookup::numeric_only).to_string(),
+            "127.0.0.1:80");
+  EXPECT_EQ(Address::parse("[::1]:80", Address::Lookup::numeric_only).to_string(), "[::1]:80");
+  try {
+    (void)Address::parse("localhost:80", Address::Lookup::numeric_only);
+    FAIL() << "a name was looked up";
+  } catch (const std::invalid_argument& error) {
+    EXPECT_STREQ(error.what(), "invalid host 'localhost': expected an IP address");
+  }
+}
+
 TEST(Address, AnEmptyHostMeansEveryIpv4Interface) {
   EXPECT_EQ(Address::parse(":8080").to_string(), "0.0.0.0:8080");
   EXPECT_EQ(Address::resolve("", 25000).to_string(), "0.0.0.0:25000");
