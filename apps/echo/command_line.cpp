@@ -55,6 +55,12 @@ std::variant<CommandLine, int> parse_command_line(int argc, const char* const* a
                  "exits at once")
       ->check(apps::seconds_between(0.0, 1e6))
       ->capture_default_str();
+  app.add_option("--threads", result.threads,
+                 "Serving threads, each with its own scheduler, poller and listening socket "
+                 "(SO_REUSEPORT: the kernel spreads the connections); 0: one per online CPU. "
+                 "--max-connections is shared out evenly between them")
+      ->check(CLI::Range(std::size_t{0}, std::size_t{1024}))
+      ->capture_default_str();
   app.add_flag("--stats", result.stats,
                "Print statistics at exit (SIGUSR1 prints them at any time)");
 

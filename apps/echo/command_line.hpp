@@ -23,6 +23,7 @@ struct CommandLine {
   double idle_timeout_s = 0;        ///< 0: off, as in the seed
   bool stats = false;               ///< print statistics at exit
   double shutdown_timeout_s = 0;    ///< 0: close everything at the first signal
+  std::size_t threads = 1;          ///< serving threads; 0: one per online CPU
 };
 
 inline constexpr std::size_t max_recv_size = 16 * 1024 * 1024;

@@ -143,22 +143,6 @@ std::size_t EchoService::runs_in(std::size_t received) const noexcept {
   return config_.prefix.empty() ? 1 : (received + config_.recv_size - 1) / config_.recv_size;
 }
 
-void EchoService::print_stats(std::FILE* out) const {
-  std::fprintf(out,
-               "stats: open %llu, accepted %llu, bytes in %llu, bytes out %llu; errors: over limit "
-               "%llu, idle timeout %llu, reset %llu, other %llu, accept failures %llu\n",
-               static_cast<unsigned long long>(stats_.open),
-               static_cast<unsigned long long>(stats_.accepted),
-               static_cast<unsigned long long>(stats_.bytes_in),
-               static_cast<unsigned long long>(stats_.bytes_out),
-               static_cast<unsigned long long>(stats_.over_limit),
-               static_cast<unsigned long long>(stats_.idle_timeouts),
-               static_cast<unsigned long long>(stats_.resets),
-               static_cast<unsigned long long>(stats_.other_errors),
-               static_cast<unsigned long long>(stats_.accept_failures));
-  std::fflush(out);
-}
-
 void EchoService::accept_failed(const std::system_error& error, std::FILE* errors) {
   ++stats_.accept_failures;
   if (failures_this_episode_++ == 0 && errors != nullptr) {

@@ -11,6 +11,7 @@
 #include <string>
 #include <system_error>
 
+#include "echo_stats.hpp"
 #include "tasknet/buffer_pool.hpp"
 #include "tasknet/clock.hpp"
 #include "tasknet/net/address.hpp"
@@ -35,19 +36,6 @@ struct EchoConfig {
   bool drainable = false;
 };
 
-/// What the service has done so far. Single-threaded, like the service.
-struct EchoStats {
-  std::uint64_t open = 0;
-  std::uint64_t accepted = 0;
-  std::uint64_t bytes_in = 0;
-  std::uint64_t bytes_out = 0;
-  std::uint64_t over_limit = 0;     ///< closed at once: --max-connections reached
-  std::uint64_t idle_timeouts = 0;  ///< closed after --idle-timeout of silence
-  std::uint64_t resets = 0;         ///< ended by the peer with a reset or broken pipe
-  std::uint64_t other_errors = 0;
-  std::uint64_t accept_failures = 0;
-};
-
 class EchoService {
  public:
   explicit EchoService(EchoConfig config);
@@ -62,7 +50,7 @@ class EchoService {
   /// those in the middle of an exchange finish sending their reply, then close.
   void begin_drain() { drain_.request_stop(); }
   /// One line: "stats: open 3, accepted 10, bytes in 1000, bytes out 1040, errors: ...".
-  void print_stats(std::FILE* out) const;
+  void print_stats(std::FILE* out) const { stats_.snapshot().print(out); }
 
   /// For tcp_server's on_accept_error: logs the first failure of an episode to `errors` and
   /// counts the rest; the next accepted connection ends the episode, and says so.

@@ -1,122 +1,125 @@
 // tasknet-echo: the seed's echo server. Listens on port 25000 (or --port), answers each receive
-// of up to 1000 bytes with "GOT:" and those bytes, and serves any number of clients at once.
-// SIGINT or SIGTERM stops it: it stops accepting, closes the connections and exits 0 (with
-// --shutdown-timeout, exchanges under way may finish first). SIGUSR1 prints its statistics.
+// of up to 1000 bytes with "GOT:" and those bytes, and serves any number of clients at once, on
+// one thread or (--threads N) on N threads that share nothing. SIGINT or SIGTERM stops it: it
+// stops accepting, closes the connections and exits 0 (with --shutdown-timeout, exchanges under
+// way may finish first). SIGUSR1 prints its statistics.
 //
 // Try it:  tasknet-echo &   then   nc localhost 25000
-#include <csignal>
+#include <pthread.h>
+#include <signal.h>
+#include <unistd.h>
+
 #include <cstdio>
 #include <exception>
 #include <iostream>
+#include <memory>
+#include <vector>
 
 #include "command_line.hpp"
-#include "echo_service.hpp"
+#include "echo_worker.hpp"
 #include "tasknet/tasknet.hpp"
 
 namespace {
 
 using namespace tasknet;
 
-Task<void> serve(TcpListener listener, echo::EchoService* service, std::stop_token stop_accepting,
-                 int* exit_code) {
-  // Named, not braced inside the co_await: GCC 12 destroys such a temporary twice, and the
-  // token's shared state with it (valgrind caught it; see docs/design.md).
-  TcpServerOptions options{.stop = std::move(stop_accepting),
-                           .on_accept_error = [service](const std::system_error& error) {
-                             service->accept_failed(error, stderr);
-                           }};
-  try {
-    co_await tcp_server(
-        std::move(listener),
-        [service](Socket client, Address address) {
-          return service->echo_handler(std::move(client), address);
-        },
-        std::move(options));
-  } catch (const std::exception& error) {
-    std::fprintf(stderr, "tasknet-echo: %s\n", error.what());
-    *exit_code = 1;
-  }
-  // Returning normally means accepting was stopped for a graceful shutdown: the rest goes on.
-  if (*exit_code != 0) (co_await this_scheduler()).stop();
+std::size_t thread_count(const echo::CommandLine& options) {
+  if (options.threads > 0) return options.threads;
+  const long online = ::sysconf(_SC_NPROCESSORS_ONLN);
+  return online > 0 ? static_cast<std::size_t>(online) : 1;
 }
 
-Task<void> stop_when_drained(const echo::EchoService* service, TimePoint deadline) {
-  while (service->stats().open > 0 && Clock::now() < deadline) {
-    co_await sleep_for(std::chrono::milliseconds(5));
-  }
-  (co_await this_scheduler()).stop();  // what is left is closed as the scheduler goes
+/// Binds one listener per worker: the first picks the port (with --port 0), the others join it
+/// through SO_REUSEPORT.
+std::vector<TcpListener> bind_listeners(const Address& address, std::size_t count) {
+  const ListenOptions options{.reuse_port = count > 1};
+  std::vector<TcpListener> listeners;
+  listeners.push_back(TcpListener::bind(address, options));
+  const Address bound = address.with_port(listeners.front().local_address().port());
+  while (listeners.size() < count) listeners.push_back(TcpListener::bind(bound, options));
+  return listeners;
 }
 
-struct Shutdown {
-  std::stop_source accepting;
-  Clock::duration timeout{};
+echo::StatsSnapshot total_stats(const std::vector<std::unique_ptr<echo::EchoWorker>>& workers) {
+  echo::StatsSnapshot total;
+  for (const auto& worker : workers) total += worker->stats();
+  return total;
+}
+
+/// The main thread's job once the workers run: wait for signals (blocked in every thread, so
+/// they all come here) and pass them on, until every worker has finished.
+void supervise(std::vector<std::unique_ptr<echo::EchoWorker>>& workers, const sigset_t& signals,
+               const echo::CommandLine& options) {
   bool draining = false;
-};
-
-Task<void> handle_signals(SignalSet* signals, echo::EchoService* service, Shutdown* shutdown,
-                          bool quiet) {
-  Scheduler& scheduler = co_await this_scheduler();
+  bool stopping = false;
   for (;;) {
-    const int signal = co_await signals->wait();
+    bool all_finished = true;
+    for (const auto& worker : workers) {
+      all_finished = all_finished && worker->finished();
+      // A worker whose listener failed has said why; the others have nothing left to do.
+      if (worker->finished() && !stopping && !draining) {
+        stopping = true;
+        for (const auto& other : workers) other->stop();
+      }
+    }
+    if (all_finished) return;
+    // Woken every 50 ms to see whether the workers have finished draining.
+    const timespec tick{.tv_sec = 0, .tv_nsec = 50'000'000};
+    const int signal = ::sigtimedwait(&signals, nullptr, &tick);
     if (signal == SIGUSR1) {
-      service->print_stats(stderr);
-      continue;
+      total_stats(workers).print(stderr);
+    } else if (signal == SIGINT || signal == SIGTERM) {
+      const bool now = draining || options.shutdown_timeout_s == 0;
+      if (!options.quiet) {
+        std::printf("%s on signal %d\n", now ? "Stopping" : "Draining", signal);
+        std::fflush(stdout);
+      }
+      for (const auto& worker : workers) now ? worker->stop() : worker->drain();
+      draining = true;
     }
-    if (shutdown->draining || shutdown->timeout == Clock::duration::zero()) {
-      if (!quiet) std::printf("Stopping on signal %d\n", signal);
-      scheduler.stop();
-      co_return;
-    }
-    if (!quiet) std::printf("Draining on signal %d\n", signal);
-    shutdown->draining = true;
-    shutdown->accepting.request_stop();
-    service->begin_drain();
-    scheduler.spawn(stop_when_drained(service, after(shutdown->timeout)));
-  }
-}
-
-void report_task_error(std::exception_ptr error) noexcept {
-  try {
-    std::rethrow_exception(std::move(error));
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "tasknet-echo: a connection failed: %s\n", e.what());
-  } catch (...) {
-    std::fprintf(stderr, "tasknet-echo: a connection failed\n");
   }
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
-  int exit_code = 0;
   try {
     auto parsed = echo::parse_command_line(argc, argv, std::cout, std::cerr);
     if (const int* usage_exit = std::get_if<int>(&parsed)) return *usage_exit;
     const echo::CommandLine& options = std::get<echo::CommandLine>(parsed);
-    // Declared in this order so that the tasks, destroyed with the scheduler, go before the
-    // buffers they borrow, and the signal descriptor goes before the scheduler it waits on.
-    echo::EchoService service({.prefix = options.prefix,
-                               .recv_size = options.recv_size,
-                               .log = options.quiet ? nullptr : stdout,
-                               .max_connections = options.max_connections,
-                               .idle_timeout = from_seconds(options.idle_timeout_s),
-                               .drainable = options.shutdown_timeout_s > 0});
-    Shutdown shutdown{.timeout = from_seconds(options.shutdown_timeout_s)};
-    Scheduler scheduler({.backend = options.backend, .on_task_error = report_task_error});
-    SignalSet signals{SIGINT, SIGTERM, SIGUSR1};
-    TcpListener listener = TcpListener::bind(options.listen_on);
-    std::printf("Listening on %s (backend %s)\n", listener.local_address().to_string().c_str(),
-                std::string(scheduler.backend_name()).c_str());
+
+    // Blocked before any worker starts, so that every thread inherits the mask and the signals
+    // wait for supervise() instead of interrupting a worker.
+    sigset_t signals;
+    sigemptyset(&signals);
+    for (const int signal : {SIGINT, SIGTERM, SIGUSR1}) sigaddset(&signals, signal);
+    if (const int error = pthread_sigmask(SIG_BLOCK, &signals, nullptr); error != 0) {
+      throw std::system_error(error, std::system_category(), "pthread_sigmask");
+    }
+
+    const std::size_t threads = thread_count(options);
+    std::vector<TcpListener> listeners = bind_listeners(options.listen_on, threads);
+    const Address bound = listeners.front().local_address();
+    const std::size_t connection_share =
+        (options.max_connections + threads - 1) / threads;  // 0 stays 0: no limit
+    std::vector<std::unique_ptr<echo::EchoWorker>> workers;
+    for (TcpListener& listener : listeners) {
+      workers.push_back(
+          std::make_unique<echo::EchoWorker>(options, std::move(listener), connection_share));
+    }
+    std::printf("Listening on %s (backend %s%s)\n", bound.to_string().c_str(),
+                std::string(workers.front()->backend_name()).c_str(),
+                threads > 1 ? (", " + std::to_string(threads) + " threads").c_str() : "");
     std::fflush(stdout);
 
-    scheduler.spawn(
-        serve(std::move(listener), &service, shutdown.accepting.get_token(), &exit_code));
-    scheduler.spawn(handle_signals(&signals, &service, &shutdown, options.quiet));
-    scheduler.run();
-    if (options.stats) service.print_stats(stderr);
+    for (const auto& worker : workers) worker->start();
+    supervise(workers, signals, options);
+    int exit_code = 0;
+    for (const auto& worker : workers) exit_code = std::max(exit_code, worker->join());
+    if (options.stats) total_stats(workers).print(stderr);
+    return exit_code;
   } catch (const std::exception& error) {
     std::fprintf(stderr, "tasknet-echo: %s\n", error.what());
     return 1;
   }
-  return exit_code;
 }

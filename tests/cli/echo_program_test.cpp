@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include <filesystem>
 #include <fstream>
 #include <iterator>
 #include <regex>
@@ -348,6 +349,65 @@ TEST(EchoProgram, AnEchoSessionUnderValgrindHasNoErrorsAndNoLeaks) {
   EXPECT_EQ(server.wait(60s), 0) << "valgrind reported:\n" << server.stderr_text();
   EXPECT_EQ(server.stderr_text().find("=="), std::string::npos) << server.stderr_text();
 #endif
+}
+
+/// CPU time of each thread of `pid` named echo-worker, from /proc/PID/task/TID/schedstat.
+std::vector<long long> worker_thread_cpu_ns(pid_t pid) {
+  std::vector<long long> cpu;
+  const std::string tasks = "/proc/" + std::to_string(pid) + "/task/";
+  for (const auto& entry : std::filesystem::directory_iterator(tasks)) {
+    std::string name;
+    std::getline(std::ifstream(entry.path() / "comm"), name);
+    if (name != "echo-worker") continue;  // the supervising thread, or a sanitizer's
+    std::ifstream schedstat(entry.path() / "schedstat");
+    long long ns = 0;
+    schedstat >> ns;
+    cpu.push_back(ns);
+  }
+  return cpu;
+}
+
+TEST(EchoProgram, ThreadsShareTheConnectionsAndTheirStatisticsAndStopTogether) {
+  Process server({program, "--host", "127.0.0.1", "--port", "0", "--quiet", "--stats", "--threads",
+                  "2", "--shutdown-timeout", "5"});
+  const std::optional<std::string> first = server.read_stdout_line(10s);
+  std::smatch match;
+  ASSERT_TRUE(first && std::regex_match(*first, match,
+                                        std::regex(R"(Listening on 127\.0\.0\.1:(\d+) )"
+                                                   R"(\(backend epoll, 2 threads\))")))
+      << first.value_or("(nothing)");
+  const auto port = static_cast<std::uint16_t>(std::stoi(match[1]));
+  {
+    std::vector<BlockingClient> clients;
+    for (int i = 0; i < 40; ++i) clients.emplace_back(port);
+    for (int round = 0; round < 50; ++round) {
+      for (BlockingClient& client : clients) {
+        client.send_all("ping");
+        ASSERT_EQ(client.recv_exactly(8), "GOT:ping");
+      }
+    }
+    // Every worker served some of them: the kernel spread the connections (the chance that
+    // SO_REUSEPORT's hash sends all 40 to one of two listeners is 2^-39).
+    const std::vector<long long> cpu = worker_thread_cpu_ns(server.pid());
+    ASSERT_EQ(cpu.size(), 2U);
+    for (const long long ns : cpu) EXPECT_GT(ns, 1'000'000) << "a worker thread did no work";
+    server.send_signal(SIGUSR1);  // summed over both threads
+    for (int i = 0; i < 100 && server.stderr_text().find("stats:") == std::string::npos; ++i) {
+      server.wait(20ms);
+    }
+    // The workers count on their own threads while this line is read on another: a reply
+    // already received may not be counted yet. Exact totals come at exit.
+    EXPECT_NE(server.stderr_text().find("stats: open 40, accepted 40, bytes in 8000, bytes out "),
+              std::string::npos)
+        << server.stderr_text();
+    server.send_signal(SIGTERM);  // both threads drain: idle clients are closed at once
+    for (BlockingClient& client : clients) EXPECT_EQ(client.recv_until_eof(), "");
+  }
+  EXPECT_EQ(server.wait(10s), 0);
+  EXPECT_NE(server.stderr_text().rfind("stats: open 0, accepted 40, bytes in 8000, bytes out "
+                                       "16000;"),
+            std::string::npos)
+      << server.stderr_text();
 }
 
 TEST(EchoProgram, HelpAndVersionExitZero) {

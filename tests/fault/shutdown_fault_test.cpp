@@ -56,10 +56,14 @@ Task<void> client_until_closed(Load& load, std::uint32_t seed) {
   }
 }
 
-class Shutdown : public FaultCase {};
+class Shutdown : public FaultCase {
+ protected:
+  void sigterm_under_load(std::vector<std::string> options);
+};
 
-TEST_P(Shutdown, SigtermWithAThousandActiveClientsLosesNoReply) {
-  EchoUnderTest& server = start({.options = {"--shutdown-timeout", "10"}});
+void Shutdown::sigterm_under_load(std::vector<std::string> options) {
+  options.insert(options.end(), {"--shutdown-timeout", "10"});
+  EchoUnderTest& server = start({.options = std::move(options)});
   Load load{.server = server.address()};
   ClientThread clients([&load](Scheduler& scheduler, std::stop_token) {
     for (std::size_t i = 0; i < active_clients; ++i) {
@@ -90,6 +94,14 @@ TEST_P(Shutdown, SigtermWithAThousandActiveClientsLosesNoReply) {
            std::to_string(exit_ms) + " ms; " + std::to_string(load.closed_by_server) +
            " read every reply owed, whole, then end of stream; " +
            std::to_string(load.tally.errors) + " errors");
+}
+
+TEST_P(Shutdown, SigtermWithAThousandActiveClientsLosesNoReply) {
+  sigterm_under_load({});
+}
+
+TEST_P(Shutdown, SigtermWithAThousandActiveClientsOnTwoThreadsLosesNoReply) {
+  sigterm_under_load({"--threads", "2"});
 }
 
 INSTANTIATE_TEST_SUITE_P(AllBackends, Shutdown, testing::every_backend(), testing::backend_name);

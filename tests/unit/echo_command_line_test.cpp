@@ -33,12 +33,13 @@ TEST(EchoCommandLine, DefaultsAreTheSeeds) {
   EXPECT_EQ(options.recv_size, 1000U);
   EXPECT_EQ(options.backend, Backend::epoll);
   EXPECT_FALSE(options.quiet);
+  EXPECT_EQ(options.threads, 1U);
 }
 
 TEST(EchoCommandLine, TakesEveryOption) {
-  const Parsed parsed =
-      parse({"--host", "::1", "--port", "0", "--prefix", "", "--recv-size", "65536", "--backend",
-             "select", "--quiet", "--max-connections", "7", "--idle-timeout", "2.5", "--stats"});
+  const Parsed parsed = parse({"--host", "::1", "--port", "0", "--prefix", "", "--recv-size",
+                               "65536", "--backend", "select", "--quiet", "--max-connections", "7",
+                               "--idle-timeout", "2.5", "--stats", "--threads", "0"});
   ASSERT_TRUE(std::holds_alternative<CommandLine>(parsed.result)) << parsed.err;
   const auto& options = std::get<CommandLine>(parsed.result);
   EXPECT_EQ(options.listen_on.to_string(), "[::1]:0");
@@ -49,6 +50,7 @@ TEST(EchoCommandLine, TakesEveryOption) {
   EXPECT_EQ(options.max_connections, 7U);
   EXPECT_DOUBLE_EQ(options.idle_timeout_s, 2.5);
   EXPECT_TRUE(options.stats);
+  EXPECT_EQ(options.threads, 0U);  // one per online CPU
 }
 
 TEST(EchoCommandLine, BadValuesAreOneLineAndExitTwo) {
@@ -63,6 +65,8 @@ TEST(EchoCommandLine, BadValuesAreOneLineAndExitTwo) {
       {"--port"},
       {"--idle-timeout", "nan"},  // found by bench_options_fuzz in its twin, tasknet-bench -d
       {"--shutdown-timeout", "-1"},
+      {"--threads", "2000"},
+      {"--threads", "-1"},
   };
   for (const auto& args : bad) {
     const Parsed parsed = parse(args);

@@ -1,0 +1,43 @@
+#include "echo_stats.hpp"
+
+namespace tasknet::echo {
+
+StatsSnapshot& StatsSnapshot::operator+=(const StatsSnapshot& other) noexcept {
+  open += other.open;
+  accepted += other.accepted;
+  bytes_in += other.bytes_in;
+  bytes_out += other.bytes_out;
+  over_limit += other.over_limit;
+  idle_timeouts += other.idle_timeouts;
+  resets += other.resets;
+  other_errors += other.other_errors;
+  accept_failures += other.accept_failures;
+  return *this;
+}
+
+void StatsSnapshot::print(std::FILE* out) const {
+  std::fprintf(
+      out,
+      "stats: open %llu, accepted %llu, bytes in %llu, bytes out %llu; errors: over limit "
+      "%llu, idle timeout %llu, reset %llu, other %llu, accept failures %llu\n",
+      static_cast<unsigned long long>(open), static_cast<unsigned long long>(accepted),
+      static_cast<unsigned long long>(bytes_in), static_cast<unsigned long long>(bytes_out),
+      static_cast<unsigned long long>(over_limit), static_cast<unsigned long long>(idle_timeouts),
+      static_cast<unsigned long long>(resets), static_cast<unsigned long long>(other_errors),
+      static_cast<unsigned long long>(accept_failures));
+  std::fflush(out);
+}
+
+StatsSnapshot EchoStats::snapshot() const noexcept {
+  return {.open = open,
+          .accepted = accepted,
+          .bytes_in = bytes_in,
+          .bytes_out = bytes_out,
+          .over_limit = over_limit,
+          .idle_timeouts = idle_timeouts,
+          .resets = resets,
+          .other_errors = other_errors,
+          .accept_failures = accept_failures};
+}
+
+}  // namespace tasknet::echo

@@ -1,0 +1,128 @@
+#include "echo_worker.hpp"
+
+#include <pthread.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include <array>
+#include <cerrno>
+#include <cstdio>
+#include <system_error>
+
+#include "tasknet/net/tcp_server.hpp"
+#include "tasknet/time.hpp"
+#include "tasknet/wait.hpp"
+
+namespace tasknet::echo {
+
+namespace {
+
+FileDescriptor make_doorbell() {
+  const int fd = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+  if (fd < 0) throw std::system_error(errno, std::system_category(), "eventfd");
+  return FileDescriptor(fd);
+}
+
+void report_task_error(std::exception_ptr error) noexcept {
+  try {
+    std::rethrow_exception(std::move(error));
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "tasknet-echo: a connection failed: %s\n", e.what());
+  } catch (...) {
+    std::fprintf(stderr, "tasknet-echo: a connection failed\n");
+  }
+}
+
+}  // namespace
+
+EchoWorker::EchoWorker(const CommandLine& options, TcpListener listener,
+                       std::size_t connection_share)
+    : service_({.prefix = options.prefix,
+                .recv_size = options.recv_size,
+                .log = options.quiet ? nullptr : stdout,
+                .max_connections = connection_share,
+                .idle_timeout = from_seconds(options.idle_timeout_s),
+                .drainable = options.shutdown_timeout_s > 0}),
+      doorbell_(make_doorbell()),
+      scheduler_({.backend = options.backend, .on_task_error = report_task_error}),
+      shutdown_timeout_(from_seconds(options.shutdown_timeout_s)) {
+  scheduler_.spawn(serve(std::move(listener)));
+  scheduler_.spawn(answer_doorbell());
+}
+
+EchoWorker::~EchoWorker() {
+  if (thread_.joinable()) {
+    stop();
+    thread_.join();
+  }
+}
+
+void EchoWorker::start() {
+  thread_ = std::jthread([this] {
+    // Named, so that top -H, perf and the tests can tell the workers apart.
+    ::pthread_setname_np(::pthread_self(), "echo-worker");
+    scheduler_.run();
+    finished_.store(true);
+  });
+}
+
+int EchoWorker::join() {
+  if (thread_.joinable()) thread_.join();
+  return exit_code_;
+}
+
+void EchoWorker::ring(Command command) {
+  command_.store(command);
+  const std::uint64_t one = 1;
+  [[maybe_unused]] const ssize_t written = ::write(doorbell_.get(), &one, sizeof one);
+}
+
+Task<void> EchoWorker::serve(TcpListener listener) {
+  // Named, not braced inside the co_await: GCC 12 destroys such a temporary twice, and the
+  // token's shared state with it (valgrind caught it; see docs/design.md).
+  TcpServerOptions options{.stop = accepting_.get_token(),
+                           .on_accept_error = [this](const std::system_error& error) {
+                             service_.accept_failed(error, stderr);
+                           }};
+  try {
+    co_await tcp_server(
+        std::move(listener),
+        [this](Socket client, Address address) {
+          return service_.echo_handler(std::move(client), address);
+        },
+        std::move(options));
+  } catch (const std::exception& error) {
+    std::fprintf(stderr, "tasknet-echo: %s\n", error.what());
+    exit_code_ = 1;
+  }
+  // Returning normally means accepting was stopped for a graceful shutdown: the rest goes on.
+  if (exit_code_ != 0) scheduler_.stop();
+}
+
+Task<void> EchoWorker::answer_doorbell() {
+  for (;;) {
+    co_await doorbell_.readable();
+    std::array<char, sizeof(std::uint64_t)> rings;  // an eventfd reads as its 8-byte count
+    if (!doorbell_.try_read(rings)) continue;       // not rung after all: the next wait parks
+    const Command command = command_.load();
+    if (command == Command::stop || shutdown_timeout_ == Clock::duration::zero()) {
+      scheduler_.stop();
+      co_return;
+    }
+    if (command == Command::drain && !draining_) {
+      draining_ = true;
+      accepting_.request_stop();  // on this thread: the accept loop's stop callback runs here
+      service_.begin_drain();
+      scheduler_.spawn(stop_when_drained(after(shutdown_timeout_)));
+    }
+  }
+}
+
+Task<void> EchoWorker::stop_when_drained(TimePoint deadline) {
+  while (service_.stats().open > 0 && Clock::now() < deadline) {
+    co_await sleep_for(std::chrono::milliseconds(5));
+  }
+  scheduler_.stop();  // what is left is closed as the scheduler goes
+}
+
+}  // namespace tasknet::echo

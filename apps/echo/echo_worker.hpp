@@ -1,0 +1,65 @@
+// One serving thread of tasknet-echo: its own scheduler, poller, listening socket (bound with
+// SO_REUSEPORT when there are several, so that the kernel spreads the connections) and service.
+// Workers share nothing; the main thread reaches one only through its doorbell.
+#pragma once
+
+#include <atomic>
+#include <stop_token>
+#include <thread>
+
+#include "command_line.hpp"
+#include "echo_service.hpp"
+#include "tasknet/file_descriptor.hpp"
+#include "tasknet/net/tcp_listener.hpp"
+#include "tasknet/scheduler.hpp"
+
+namespace tasknet::echo {
+
+class EchoWorker {
+ public:
+  /// Sets everything up on the calling thread, so that errors (a backend that cannot start)
+  /// surface before any thread does. `connection_share` is this worker's part of
+  /// --max-connections.
+  EchoWorker(const CommandLine& options, TcpListener listener, std::size_t connection_share);
+  EchoWorker(const EchoWorker&) = delete;
+  EchoWorker& operator=(const EchoWorker&) = delete;
+  ~EchoWorker();
+
+  /// Starts serving on a thread of its own.
+  void start();
+
+  // For the main thread.
+  /// Graceful shutdown: stop accepting, let exchanges finish until --shutdown-timeout, then end.
+  void drain() { ring(Command::drain); }
+  /// Ends now: whatever is open is closed.
+  void stop() { ring(Command::stop); }
+  /// Whether its scheduler has returned (drained, stopped, or failed).
+  [[nodiscard]] bool finished() const noexcept { return finished_.load(); }
+  /// Waits for the thread; then the exit code: 1 when its listener failed, else 0.
+  int join();
+  [[nodiscard]] StatsSnapshot stats() const noexcept { return service_.stats().snapshot(); }
+  [[nodiscard]] std::string_view backend_name() const noexcept { return scheduler_.backend_name(); }
+
+ private:
+  enum class Command : int { none, drain, stop };
+
+  void ring(Command command);
+  Task<void> serve(TcpListener listener);
+  Task<void> answer_doorbell();
+  Task<void> stop_when_drained(TimePoint deadline);
+
+  // In this order so that the scheduler, destroyed first, takes its tasks with it before the
+  // doorbell they wait on and the service whose buffers they borrow.
+  EchoService service_;
+  FileDescriptor doorbell_;  // an eventfd: the main thread writes, the worker's poller wakes
+  Scheduler scheduler_;
+  std::atomic<Command> command_{Command::none};
+  std::atomic<bool> finished_{false};
+  std::stop_source accepting_;
+  Clock::duration shutdown_timeout_;
+  bool draining_ = false;
+  int exit_code_ = 0;
+  std::jthread thread_;
+};
+
+}  // namespace tasknet::echo
