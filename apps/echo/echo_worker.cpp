@@ -57,12 +57,14 @@ EchoWorker::~EchoWorker() {
   }
 }
 
-void EchoWorker::start() {
-  thread_ = std::jthread([this] {
+void EchoWorker::start(int finished_bell) {
+  thread_ = std::jthread([this, finished_bell] {
     // Named, so that top -H, perf and the tests can tell the workers apart.
     ::pthread_setname_np(::pthread_self(), "echo-worker");
     scheduler_.run();
-    finished_.store(true);
+    finished_.store(true);  // after exit_code_ is final: whoever sees this may read it
+    const std::uint64_t one = 1;
+    [[maybe_unused]] const ssize_t written = ::write(finished_bell, &one, sizeof one);
   });
 }
 

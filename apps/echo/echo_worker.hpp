@@ -25,8 +25,9 @@ class EchoWorker {
   EchoWorker& operator=(const EchoWorker&) = delete;
   ~EchoWorker();
 
-  /// Starts serving on a thread of its own.
-  void start();
+  /// Starts serving on a thread of its own. When it finishes, it writes to `finished_bell` (an
+  /// eventfd) so that whoever supervises it wakes.
+  void start(int finished_bell);
 
   // For the main thread.
   /// Graceful shutdown: stop accepting, let exchanges finish until --shutdown-timeout, then end.
@@ -35,6 +36,8 @@ class EchoWorker {
   void stop() { ring(Command::stop); }
   /// Whether its scheduler has returned (drained, stopped, or failed).
   [[nodiscard]] bool finished() const noexcept { return finished_.load(); }
+  /// Once finished(): whether it ended because its listener failed (it has said why on stderr).
+  [[nodiscard]] bool failed() const noexcept { return exit_code_ != 0; }
   /// Waits for the thread; then the exit code: 1 when its listener failed, else 0.
   int join();
   [[nodiscard]] StatsSnapshot stats() const noexcept { return service_.stats().snapshot(); }

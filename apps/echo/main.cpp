@@ -5,10 +5,12 @@
 // way may finish first). SIGUSR1 prints its statistics.
 //
 // Try it:  tasknet-echo &   then   nc localhost 25000
-#include <pthread.h>
 #include <signal.h>
+#include <sys/eventfd.h>
 #include <unistd.h>
 
+#include <array>
+#include <cerrno>
 #include <cstdio>
 #include <exception>
 #include <iostream>
@@ -40,44 +42,60 @@ std::vector<TcpListener> bind_listeners(const Address& address, std::size_t coun
   return listeners;
 }
 
-echo::StatsSnapshot total_stats(const std::vector<std::unique_ptr<echo::EchoWorker>>& workers) {
+using Workers = std::vector<std::unique_ptr<echo::EchoWorker>>;
+
+echo::StatsSnapshot total_stats(const Workers& workers) {
   echo::StatsSnapshot total;
   for (const auto& worker : workers) total += worker->stats();
   return total;
 }
 
-/// The main thread's job once the workers run: wait for signals (blocked in every thread, so
-/// they all come here) and pass them on, until every worker has finished.
-void supervise(std::vector<std::unique_ptr<echo::EchoWorker>>& workers, const sigset_t& signals,
-               const echo::CommandLine& options) {
+/// The main thread's first job once the workers run: signals (blocked in every thread, so they
+/// all come here) passed on to every worker.
+Task<void> pass_on_signals(SignalSet* signals, const Workers* workers,
+                           const echo::CommandLine* options) {
   bool draining = false;
-  bool stopping = false;
   for (;;) {
+    const int signal = co_await signals->wait();
+    if (signal == SIGUSR1) {
+      total_stats(*workers).print(stderr);
+      continue;
+    }
+    const bool now = draining || options->shutdown_timeout_s == 0;
+    if (!options->quiet) {
+      std::printf("%s on signal %d\n", now ? "Stopping" : "Draining", signal);
+      std::fflush(stdout);
+    }
+    for (const auto& worker : *workers) now ? worker->stop() : worker->drain();
+    draining = true;
+  }
+}
+
+/// Its second: ending when every worker has finished, and stopping the others as soon as one
+/// fails (its listener broke: there is no serving that port the way it was asked).
+Task<void> watch_workers(FileDescriptor* finished_bell, const Workers* workers) {
+  for (;;) {
+    co_await finished_bell->readable();
+    std::array<char, sizeof(std::uint64_t)> count;  // an eventfd reads as its 8-byte count
+    if (!finished_bell->try_read(count)) continue;
     bool all_finished = true;
-    for (const auto& worker : workers) {
+    for (const auto& worker : *workers) {
       all_finished = all_finished && worker->finished();
-      // A worker whose listener failed has said why; the others have nothing left to do.
-      if (worker->finished() && !stopping && !draining) {
-        stopping = true;
-        for (const auto& other : workers) other->stop();
+      if (worker->finished() && worker->failed()) {
+        for (const auto& other : *workers) other->stop();
       }
     }
-    if (all_finished) return;
-    // Woken every 50 ms to see whether the workers have finished draining.
-    const timespec tick{.tv_sec = 0, .tv_nsec = 50'000'000};
-    const int signal = ::sigtimedwait(&signals, nullptr, &tick);
-    if (signal == SIGUSR1) {
-      total_stats(workers).print(stderr);
-    } else if (signal == SIGINT || signal == SIGTERM) {
-      const bool now = draining || options.shutdown_timeout_s == 0;
-      if (!options.quiet) {
-        std::printf("%s on signal %d\n", now ? "Stopping" : "Draining", signal);
-        std::fflush(stdout);
-      }
-      for (const auto& worker : workers) now ? worker->stop() : worker->drain();
-      draining = true;
+    if (all_finished) {
+      (co_await this_scheduler()).stop();
+      co_return;
     }
   }
+}
+
+FileDescriptor make_eventfd() {
+  const int fd = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+  if (fd < 0) throw std::system_error(errno, std::system_category(), "eventfd");
+  return FileDescriptor(fd);
 }
 
 }  // namespace
@@ -88,21 +106,19 @@ int main(int argc, char** argv) {
     if (const int* usage_exit = std::get_if<int>(&parsed)) return *usage_exit;
     const echo::CommandLine& options = std::get<echo::CommandLine>(parsed);
 
-    // Blocked before any worker starts, so that every thread inherits the mask and the signals
-    // wait for supervise() instead of interrupting a worker.
-    sigset_t signals;
-    sigemptyset(&signals);
-    for (const int signal : {SIGINT, SIGTERM, SIGUSR1}) sigaddset(&signals, signal);
-    if (const int error = pthread_sigmask(SIG_BLOCK, &signals, nullptr); error != 0) {
-      throw std::system_error(error, std::system_category(), "pthread_sigmask");
-    }
+    // The signals are blocked before any worker starts, so that every thread inherits the mask
+    // and they all come to this descriptor. The supervisor (this thread's scheduler) is
+    // declared after what its tasks wait on, so that it and its tasks go first.
+    SignalSet signals{SIGINT, SIGTERM, SIGUSR1};
+    FileDescriptor finished_bell = make_eventfd();
+    Scheduler supervisor({.backend = Backend::poll});  // two descriptors: poll needs no third
 
     const std::size_t threads = thread_count(options);
     std::vector<TcpListener> listeners = bind_listeners(options.listen_on, threads);
     const Address bound = listeners.front().local_address();
     const std::size_t connection_share =
         (options.max_connections + threads - 1) / threads;  // 0 stays 0: no limit
-    std::vector<std::unique_ptr<echo::EchoWorker>> workers;
+    Workers workers;
     for (TcpListener& listener : listeners) {
       workers.push_back(
           std::make_unique<echo::EchoWorker>(options, std::move(listener), connection_share));
@@ -112,8 +128,10 @@ int main(int argc, char** argv) {
                 threads > 1 ? (", " + std::to_string(threads) + " threads").c_str() : "");
     std::fflush(stdout);
 
-    for (const auto& worker : workers) worker->start();
-    supervise(workers, signals, options);
+    for (const auto& worker : workers) worker->start(finished_bell.get());
+    supervisor.spawn(pass_on_signals(&signals, &workers, &options));
+    supervisor.spawn(watch_workers(&finished_bell, &workers));
+    supervisor.run();
     int exit_code = 0;
     for (const auto& worker : workers) exit_code = std::max(exit_code, worker->join());
     if (options.stats) total_stats(workers).print(stderr);
