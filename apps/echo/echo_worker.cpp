@@ -1,11 +1,7 @@
 #include "echo_worker.hpp"
 
 #include <pthread.h>
-#include <sys/eventfd.h>
-#include <unistd.h>
 
-#include <array>
-#include <cerrno>
 #include <cstdio>
 #include <system_error>
 
@@ -16,12 +12,6 @@
 namespace tasknet::echo {
 
 namespace {
-
-FileDescriptor make_doorbell() {
-  const int fd = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-  if (fd < 0) throw std::system_error(errno, std::system_category(), "eventfd");
-  return FileDescriptor(fd);
-}
 
 void report_task_error(std::exception_ptr error) noexcept {
   try {
@@ -43,7 +33,6 @@ EchoWorker::EchoWorker(const CommandLine& options, TcpListener listener,
                 .max_connections = connection_share,
                 .idle_timeout = from_seconds(options.idle_timeout_s),
                 .drainable = options.shutdown_timeout_s > 0}),
-      doorbell_(make_doorbell()),
       scheduler_({.backend = options.backend, .on_task_error = report_task_error}),
       shutdown_timeout_(from_seconds(options.shutdown_timeout_s)) {
   scheduler_.spawn(serve(std::move(listener)));
@@ -57,14 +46,13 @@ EchoWorker::~EchoWorker() {
   }
 }
 
-void EchoWorker::start(int finished_bell) {
-  thread_ = std::jthread([this, finished_bell] {
+void EchoWorker::start(Doorbell& finished) {
+  thread_ = std::jthread([this, &finished] {
     // Named, so that top -H, perf and the tests can tell the workers apart.
     ::pthread_setname_np(::pthread_self(), "echo-worker");
     scheduler_.run();
     finished_.store(true);  // after exit_code_ is final: whoever sees this may read it
-    const std::uint64_t one = 1;
-    [[maybe_unused]] const ssize_t written = ::write(finished_bell, &one, sizeof one);
+    finished.ring();
   });
 }
 
@@ -75,8 +63,7 @@ int EchoWorker::join() {
 
 void EchoWorker::ring(Command command) {
   command_.store(command);
-  const std::uint64_t one = 1;
-  [[maybe_unused]] const ssize_t written = ::write(doorbell_.get(), &one, sizeof one);
+  doorbell_.ring();
 }
 
 Task<void> EchoWorker::serve(TcpListener listener) {
@@ -103,9 +90,7 @@ Task<void> EchoWorker::serve(TcpListener listener) {
 
 Task<void> EchoWorker::answer_doorbell() {
   for (;;) {
-    co_await doorbell_.readable();
-    std::array<char, sizeof(std::uint64_t)> rings;  // an eventfd reads as its 8-byte count
-    if (!doorbell_.try_read(rings)) continue;       // not rung after all: the next wait parks
+    co_await doorbell_.wait();
     const Command command = command_.load();
     if (command == Command::stop || shutdown_timeout_ == Clock::duration::zero()) {
       scheduler_.stop();

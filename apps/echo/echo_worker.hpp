@@ -8,8 +8,8 @@
 #include <thread>
 
 #include "command_line.hpp"
+#include "doorbell.hpp"
 #include "echo_service.hpp"
-#include "tasknet/file_descriptor.hpp"
 #include "tasknet/net/tcp_listener.hpp"
 #include "tasknet/scheduler.hpp"
 
@@ -25,9 +25,9 @@ class EchoWorker {
   EchoWorker& operator=(const EchoWorker&) = delete;
   ~EchoWorker();
 
-  /// Starts serving on a thread of its own. When it finishes, it writes to `finished_bell` (an
-  /// eventfd) so that whoever supervises it wakes.
-  void start(int finished_bell);
+  /// Starts serving on a thread of its own. When it finishes it rings `finished`, so that whoever
+  /// supervises it wakes.
+  void start(Doorbell& finished);
 
   // For the main thread.
   /// Graceful shutdown: stop accepting, let exchanges finish until --shutdown-timeout, then end.
@@ -54,7 +54,7 @@ class EchoWorker {
   // In this order so that the scheduler, destroyed first, takes its tasks with it before the
   // doorbell they wait on and the service whose buffers they borrow.
   EchoService service_;
-  FileDescriptor doorbell_;  // an eventfd: the main thread writes, the worker's poller wakes
+  Doorbell doorbell_;  // the main thread rings, answer_doorbell() wakes
   Scheduler scheduler_;
   std::atomic<Command> command_{Command::none};
   std::atomic<bool> finished_{false};

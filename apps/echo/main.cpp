@@ -6,11 +6,9 @@
 //
 // Try it:  tasknet-echo &   then   nc localhost 25000
 #include <signal.h>
-#include <sys/eventfd.h>
 #include <unistd.h>
 
-#include <array>
-#include <cerrno>
+#include <algorithm>
 #include <cstdio>
 #include <exception>
 #include <iostream>
@@ -24,6 +22,7 @@
 namespace {
 
 using namespace tasknet;
+using echo::Doorbell;
 
 std::size_t thread_count(const echo::CommandLine& options) {
   if (options.threads > 0) return options.threads;
@@ -73,29 +72,23 @@ Task<void> pass_on_signals(SignalSet* signals, const Workers* workers,
 
 /// Its second: ending when every worker has finished, and stopping the others as soon as one
 /// fails (its listener broke: there is no serving that port the way it was asked).
-Task<void> watch_workers(FileDescriptor* finished_bell, const Workers* workers) {
+Task<void> watch_workers(Doorbell* finished, const Workers* workers) {
   for (;;) {
-    co_await finished_bell->readable();
-    std::array<char, sizeof(std::uint64_t)> count;  // an eventfd reads as its 8-byte count
-    if (!finished_bell->try_read(count)) continue;
+    co_await finished->wait();
     bool all_finished = true;
+    bool one_failed = false;
     for (const auto& worker : *workers) {
       all_finished = all_finished && worker->finished();
-      if (worker->finished() && worker->failed()) {
-        for (const auto& other : *workers) other->stop();
-      }
+      one_failed = one_failed || (worker->finished() && worker->failed());
+    }
+    if (one_failed) {
+      for (const auto& worker : *workers) worker->stop();
     }
     if (all_finished) {
       (co_await this_scheduler()).stop();
       co_return;
     }
   }
-}
-
-FileDescriptor make_eventfd() {
-  const int fd = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-  if (fd < 0) throw std::system_error(errno, std::system_category(), "eventfd");
-  return FileDescriptor(fd);
 }
 
 }  // namespace
@@ -110,7 +103,7 @@ int main(int argc, char** argv) {
     // and they all come to this descriptor. The supervisor (this thread's scheduler) is
     // declared after what its tasks wait on, so that it and its tasks go first.
     SignalSet signals{SIGINT, SIGTERM, SIGUSR1};
-    FileDescriptor finished_bell = make_eventfd();
+    Doorbell finished;                                 // rung by each worker as it finishes
     Scheduler supervisor({.backend = Backend::poll});  // two descriptors: poll needs no third
 
     const std::size_t threads = thread_count(options);
@@ -128,9 +121,9 @@ int main(int argc, char** argv) {
                 threads > 1 ? (", " + std::to_string(threads) + " threads").c_str() : "");
     std::fflush(stdout);
 
-    for (const auto& worker : workers) worker->start(finished_bell.get());
+    for (const auto& worker : workers) worker->start(finished);
     supervisor.spawn(pass_on_signals(&signals, &workers, &options));
-    supervisor.spawn(watch_workers(&finished_bell, &workers));
+    supervisor.spawn(watch_workers(&finished, &workers));
     supervisor.run();
     int exit_code = 0;
     for (const auto& worker : workers) exit_code = std::max(exit_code, worker->join());
