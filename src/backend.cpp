@@ -4,16 +4,52 @@
 #include <array>
 #include <stdexcept>
 #include <string>
+#include <system_error>
+#include <thread>
+#include <vector>
 
 #include "pollers/pollers.hpp"
 
 namespace tasknet {
 namespace {
-constexpr std::array backends{Backend::epoll, Backend::poll, Backend::select};
+
+constexpr std::array every_backend{Backend::uring, Backend::epoll, Backend::poll, Backend::select};
+
+/// Whether an io_uring backend can be set up here: the kernel, a seccomp filter or
+/// kernel.io_uring_disabled may refuse. A fact about the machine, asked once per process, on a
+/// thread of its own: the kernel's clean-up of a ring interrupts one later system call of the
+/// thread that used it (EINTR where a timeout is set), and the caller's thread should not pay.
+bool uring_usable() noexcept {
+  static const bool usable = [] {
+    bool works = false;
+    try {
+      std::thread probe([&works] {
+        try {
+          works = pollers::make_uring_poller() != nullptr;
+        } catch (const std::exception&) {
+          works = false;
+        }
+      });
+      probe.join();
+    } catch (const std::system_error&) {
+      return false;  // no thread to ask from: do without io_uring
+    }
+    return works;
+  }();
+  return usable;
 }
 
+}  // namespace
+
 std::span<const Backend> all_backends() noexcept {
-  return backends;
+  static const std::vector<Backend> usable = [] {
+    std::vector<Backend> backends;
+    for (Backend backend : every_backend) {
+      if (backend != Backend::uring || uring_usable()) backends.push_back(backend);
+    }
+    return backends;
+  }();
+  return usable;
 }
 
 Backend default_backend() noexcept {
@@ -28,16 +64,18 @@ std::string_view to_string(Backend backend) noexcept {
       return "poll";
     case Backend::epoll:
       return "epoll";
+    case Backend::uring:
+      return "uring";
   }
   return "unknown";
 }
 
 Backend parse_backend(std::string_view name) {
-  for (Backend backend : backends) {
+  for (Backend backend : every_backend) {
     if (to_string(backend) == name) return backend;
   }
   throw std::invalid_argument("unknown backend '" + std::string(name) +
-                              "' (expected epoll, poll or select)");
+                              "' (expected uring, epoll, poll or select)");
 }
 
 std::unique_ptr<Poller> make_poller(Backend backend) {
@@ -48,8 +86,18 @@ std::unique_ptr<Poller> make_poller(Backend backend) {
       return pollers::make_poll_poller();
     case Backend::epoll:
       return pollers::make_epoll_poller();
+    case Backend::uring:
+      return pollers::make_uring_poller();
   }
   throw std::invalid_argument("unknown backend");
+}
+
+void Poller::submit(detail::Waiter& /*waiter*/) {
+  throw std::logic_error("tasknet: submit() on the readiness backend " + std::string(name()));
+}
+
+std::span<const Completion> Poller::complete(std::optional<std::chrono::nanoseconds> /*timeout*/) {
+  throw std::logic_error("tasknet: complete() on the readiness backend " + std::string(name()));
 }
 
 }  // namespace tasknet

@@ -3,6 +3,7 @@
 
 #include "tasknet/file_descriptor.hpp"
 
+#include <cerrno>
 #include <cstdio>
 #include <stdexcept>
 #include <string>
@@ -30,6 +31,7 @@ Scheduler::Scheduler(Options options)
 Scheduler::Scheduler(std::unique_ptr<Poller> poller, ErrorHandler on_task_error)
     : poller_(std::move(poller)),
       edge_triggered_(poller_ && poller_->edge_triggered()),
+      completion_based_(poller_ && poller_->completion_based()),
       on_task_error_(on_task_error ? std::move(on_task_error) : ErrorHandler{report_to_stderr}) {
   if (!poller_) throw std::invalid_argument("tasknet: a Scheduler needs a poller");
 }
@@ -120,13 +122,17 @@ void Scheduler::poll_for_io() {
     timeout = std::chrono::nanoseconds::zero();  // only look: there is work to do
   } else if (const detail::Waiter* earliest = sleeping_.earliest()) {
     timeout = std::max(std::chrono::nanoseconds::zero(), earliest->deadline - Clock::now());
-  } else if (fd_waiter_count_ == 0) {
+  } else if (fd_waiter_count_ == 0 && in_flight_count_ == 0) {
     throw std::logic_error("tasknet: " + std::to_string(detached_.size()) +
                            " task(s) alive but none is ready, waiting on a descriptor or "
                            "sleeping: nothing can ever resume them");
   }
 
-  for (const PollEvent& event : poller_->wait(timeout)) on_event(event);
+  if (completion_based_) {
+    for (const Completion& completion : poller_->complete(timeout)) on_completion(completion);
+  } else {
+    for (const PollEvent& event : poller_->wait(timeout)) on_event(event);
+  }
   if (!sleeping_.empty()) expire_timers(Clock::now());
 }
 
@@ -146,18 +152,81 @@ void Scheduler::on_ready(FdWaits& waits, int fd, Direction direction, bool close
   detail::Waiter* waiter = waits.waiter[way];
   if (waiter == nullptr) return;
   // An operation that does I/O retries it here; a spurious wake-up keeps the task parked.
-  if (waiter->attempt != nullptr && waiter->attempt(*waiter) == detail::Attempt::would_block) {
+  if (waiter->operation != nullptr &&
+      waiter->operation->attempt(*waiter) == detail::Attempt::would_block) {
     mark_not_ready(fd, direction);
     return;
   }
   finish_wait(*waiter, WaitStatus::ready);
 }
 
+void Scheduler::on_completion(const Completion& completion) noexcept {
+  detail::Waiter& waiter = *completion.waiter;
+  waiter.in_flight = false;
+  --in_flight_count_;
+  const detail::Operation* operation = waiter.operation;
+  if (!waiter.task) {  // abandoned: its frame is being destroyed, and only waited for this
+    if (operation != nullptr && operation->discard != nullptr)
+      operation->discard(completion.result);
+    return;
+  }
+  const WaitStatus interrupted_by = waiter.status;  // ready unless interrupt() cancelled it
+  if (interrupted_by != WaitStatus::ready && completion.result == -ECANCELED) {
+    finish_wait(waiter, interrupted_by);
+    return;
+  }
+  if (operation == nullptr) {  // a readiness wait
+    // (Not when interrupted: a close may have freed the number for another descriptor already.)
+    if (completion.result >= 0 && waiter.trust_readiness && interrupted_by == WaitStatus::ready) {
+      waiting_[waiter.fd].readiness[index_of(waiter.direction)] =
+          completion.closed ? detail::Readiness::closed : detail::Readiness::ready;
+    }
+    finish_wait(waiter, interrupted_by);
+    return;
+  }
+  // An operation that finished before its cancellation took effect keeps its result: the bytes
+  // it moved are not lost.
+  if (operation->complete(waiter, completion.result) == detail::Attempt::done) {
+    finish_wait(waiter, WaitStatus::ready);
+    return;
+  }
+  if (interrupted_by == WaitStatus::ready) {
+    try {
+      submit(waiter);  // the rest of a partial send, or a receive that found nothing after all
+      return;
+    } catch (...) {
+      finish_wait(waiter, WaitStatus::cancelled);  // the backend refused: end it as cancelled
+      return;
+    }
+  }
+  finish_wait(waiter, interrupted_by);
+}
+
+void Scheduler::submit(detail::Waiter& waiter) {
+  poller_->submit(waiter);
+  waiter.in_flight = true;
+  ++in_flight_count_;
+}
+
 void Scheduler::expire_timers(TimePoint now) noexcept {
   while (detail::Waiter* earliest = sleeping_.earliest()) {
     if (earliest->deadline > now) break;
-    finish_wait(*earliest, WaitStatus::timed_out);
+    interrupt(*earliest, WaitStatus::timed_out);
   }
+}
+
+void Scheduler::interrupt(detail::Waiter& waiter, WaitStatus status) noexcept {
+  if (!waiter.in_flight) {
+    finish_wait(waiter, status);
+    return;
+  }
+  if (waiter.status != WaitStatus::ready) return;  // its cancellation is on its way already
+  waiter.status = status;
+  // It leaves the waiting areas now, so another task may wait on the descriptor (or a reused
+  // number) at once; only the completion is still to come.
+  unpark(waiter);
+  waiter.parked = true;  // until then it is still parked: its frame must wait for it to go
+  poller_->cancel(waiter);
 }
 
 void Scheduler::finish_wait(detail::Waiter& waiter, WaitStatus status) noexcept {
@@ -184,7 +253,8 @@ void Scheduler::park(detail::Waiter& waiter, LastSeen last_seen) {
                              "; at most one task may wait on a descriptor in each direction");
     }
     // An edge-triggered poller already watching needs telling only when the level is unknown.
-    if (!edge_triggered_ || !waits.watched || last_seen == LastSeen::unknown) {
+    if (!completion_based_ &&
+        (!edge_triggered_ || !waits.watched || last_seen == LastSeen::unknown)) {
       poller_->watch(waiter.fd, waiter.direction, last_seen);
       waits.watched = true;
     }
@@ -193,7 +263,18 @@ void Scheduler::park(detail::Waiter& waiter, LastSeen last_seen) {
     try {
       sleeping_.push(waiter);
     } catch (...) {
-      if (slot != nullptr && !edge_triggered_) poller_->unwatch(waiter.fd, waiter.direction);
+      if (slot != nullptr && !edge_triggered_ && !completion_based_) {
+        poller_->unwatch(waiter.fd, waiter.direction);
+      }
+      throw;
+    }
+  }
+  if (slot != nullptr && completion_based_) {
+    waiter.status = WaitStatus::ready;
+    try {
+      submit(waiter);
+    } catch (...) {
+      if (waiter.timer_slot != detail::Waiter::no_timer) sleeping_.erase(waiter);
       throw;
     }
   }
@@ -212,14 +293,26 @@ void Scheduler::unpark(detail::Waiter& waiter) noexcept {
     if (slot == &waiter) {
       slot = nullptr;
       --fd_waiter_count_;
-      if (!edge_triggered_) poller_->unwatch(waiter.fd, waiter.direction);
+      if (!edge_triggered_ && !completion_based_) poller_->unwatch(waiter.fd, waiter.direction);
     }
   }
   if (waiter.timer_slot != detail::Waiter::no_timer) sleeping_.erase(waiter);
 }
 
+void Scheduler::abandon(detail::Waiter& waiter) noexcept {
+  const bool cancelling = waiter.status != WaitStatus::ready;
+  unpark(waiter);
+  if (!waiter.in_flight) return;
+  waiter.task = {};  // tells on_completion that nobody will take the result
+  if (!cancelling) poller_->cancel(waiter);
+  // Other completions that arrive meanwhile are handled as usual: their tasks become ready.
+  while (waiter.in_flight) {
+    for (const Completion& completion : poller_->complete(std::nullopt)) on_completion(completion);
+  }
+}
+
 void Scheduler::cancel(detail::Waiter& waiter) noexcept {
-  if (waiter.parked) finish_wait(waiter, WaitStatus::cancelled);
+  if (waiter.parked) interrupt(waiter, WaitStatus::cancelled);
 }
 
 void Scheduler::forget_fd(int fd) noexcept {
@@ -227,7 +320,7 @@ void Scheduler::forget_fd(int fd) noexcept {
   if (static_cast<std::size_t>(fd) < waiting_.size()) {
     FdWaits& waits = waiting_[fd];
     for (detail::Waiter* waiter : waits.waiter) {
-      if (waiter != nullptr) finish_wait(*waiter, WaitStatus::cancelled);
+      if (waiter != nullptr) interrupt(*waiter, WaitStatus::cancelled);
     }
     waits = FdWaits{};  // the number's next owner starts with nothing known
   }

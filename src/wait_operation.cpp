@@ -14,7 +14,11 @@ namespace tasknet {
 namespace detail {
 
 void WaitOperation::leave() noexcept {
-  scheduler_->unpark(*this);
+  scheduler_->abandon(*this);  // with an operation in flight, waits until the kernel lets go
+}
+
+bool WaitOperation::submits_operations(const Scheduler& scheduler) noexcept {
+  return scheduler.completion_based();
 }
 
 void WaitOperation::drop_stop_callback() noexcept {
@@ -31,13 +35,15 @@ bool WaitOperation::start(Scheduler& scheduler, std::coroutine_handle<> awaiting
     return false;
   }
   Readiness known = Readiness::unknown;
-  if (fd >= 0 && (attempt != nullptr || trust_readiness)) {
+  // A completion backend performs the operation itself once it is submitted (by park).
+  const bool try_now = operation != nullptr && !scheduler.completion_based();
+  if (fd >= 0 && (try_now || (operation == nullptr && trust_readiness))) {
     known = scheduler.readiness(fd, direction);
-    if (attempt == nullptr) {
+    if (operation == nullptr) {
       // Reported, and not drained since (or closed for good): no need to wait.
       if (known == Readiness::ready || known == Readiness::closed) return false;
     } else if (known != Readiness::not_ready) {
-      if (attempt(*this) == Attempt::done) return false;  // no need to wait at all
+      if (operation->attempt(*this) == Attempt::done) return false;  // no need to wait at all
       scheduler.mark_not_ready(fd, direction);
       known = scheduler.readiness(fd, direction);
     }
@@ -48,7 +54,7 @@ bool WaitOperation::start(Scheduler& scheduler, std::coroutine_handle<> awaiting
     try {
       block = scheduler.take_block(sizeof(StopCallback));
     } catch (...) {
-      scheduler.unpark(*this);
+      scheduler.abandon(*this);
       throw;
     }
     on_stop_ = new (block) StopCallback(stop_, CancelOnStop{this});

@@ -24,11 +24,19 @@
 // * A poller is used from the scheduler's thread only. Errors setting up or using the backend
 //   throw std::system_error saying what failed. EINTR is not an error: `wait` returns early.
 //
-// A completion-based backend (io_uring) fits behind this seam by growing it, not by bending it:
-// the awaitables in net/ already describe each operation (recv into this buffer, send these
-// bytes, accept on this listener) in one Waiter with an `attempt` that performs it. A completion
-// backend submits that description to the kernel instead of watching for readiness, and the
-// scheduler resumes the task when the completion arrives; the handlers do not change.
+// A completion-based backend (`completion_based()` true: io_uring) performs the operations
+// itself instead of reporting readiness; watch, unwatch, forget and wait are never called on it.
+// * The awaitables in net/ describe each operation (recv into this buffer, send these iovecs,
+//   accept on this listener: detail::Operation::describe). `submit` queues it, or, for a plain
+//   readiness wait (no operation), a one-shot poll for the Waiter's direction.
+// * `complete` submits everything queued and waits (as `wait` does) for completions, each naming
+//   its Waiter and the system call's result (or -errno). Submissions are batched: one system call
+//   per loop turn both submits and waits.
+// * `cancel` asks the kernel to end a Waiter's operation early and hands the request over at
+//   once (the descriptor may be closed right after). The operation still completes, with
+//   -ECANCELED or, if it finished first, with its result. Until it does, the kernel may use the
+//   Waiter's buffers, so the scheduler resumes nobody and frees nothing before then.
+// The handlers do not change: the same awaitables run on both kinds of backend.
 #pragma once
 
 #include <chrono>
@@ -37,9 +45,19 @@
 #include <span>
 #include <string_view>
 
+#include "tasknet/detail/waiter.hpp"
 #include "tasknet/wait_options.hpp"
 
 namespace tasknet {
+
+/// One operation a completion-based backend has finished.
+struct Completion {
+  detail::Waiter* waiter = nullptr;
+  /// What the system call returned, or -errno. For a plain readiness wait, 0 once ready.
+  int result = 0;
+  /// A plain readiness wait ended by hang-up or error: it will never block this way again.
+  bool closed = false;
+};
 
 /// What the scheduler last saw of a (descriptor, direction) pair when it parks a task on it.
 enum class LastSeen : std::uint8_t { would_block, unknown };
@@ -82,6 +100,21 @@ class Poller {
   /// Blocks until watched descriptors may be ready or `timeout` passes (no timeout: wait as long
   /// as it takes; zero: only look). The span stays valid until the next call.
   virtual std::span<const PollEvent> wait(std::optional<std::chrono::nanoseconds> timeout) = 0;
+
+  // Completion-based backends only (see the contract above); the others keep these defaults.
+
+  /// Whether the backend performs operations itself instead of reporting readiness.
+  [[nodiscard]] virtual bool completion_based() const noexcept { return false; }
+
+  /// Queues `waiter`'s operation. Throws std::system_error when the backend refuses it.
+  virtual void submit(detail::Waiter& waiter);
+
+  /// Asks for `waiter`'s operation to end early, now.
+  virtual void cancel(detail::Waiter& /*waiter*/) noexcept {}
+
+  /// Submits what is queued, then blocks as `wait` does until operations complete. The span
+  /// stays valid until the next call.
+  virtual std::span<const Completion> complete(std::optional<std::chrono::nanoseconds> timeout);
 };
 
 }  // namespace tasknet

@@ -112,8 +112,12 @@ class Scheduler {
     }
     // A descriptor the table has never seen has no record to correct: its state stays unknown.
   }
+  [[nodiscard]] bool completion_based() const noexcept { return completion_based_; }
   void park(detail::Waiter& waiter, LastSeen last_seen);
   void unpark(detail::Waiter& waiter) noexcept;
+  /// The awaiting frame is going: the waiter leaves the waiting areas, and an operation in flight
+  /// is cancelled and waited for, because the kernel may write into the frame until it completes.
+  void abandon(detail::Waiter& waiter) noexcept;
   void cancel(detail::Waiter& waiter) noexcept;
   void forget_fd(int fd) noexcept;
   void set_owner(int fd, FileDescriptor* owner);
@@ -127,7 +131,12 @@ class Scheduler {
   void poll_for_io();
   void on_event(const PollEvent& event) noexcept;
   void on_ready(FdWaits& waits, int fd, Direction direction, bool closed) noexcept;
+  void on_completion(const Completion& completion) noexcept;
+  void submit(detail::Waiter& waiter);
   void expire_timers(TimePoint now) noexcept;
+  /// Ends a parked wait early (deadline, stop, close). An operation in flight is cancelled
+  /// first: the task resumes when the kernel confirms, with `status` unless it had finished.
+  void interrupt(detail::Waiter& waiter, WaitStatus status) noexcept;
   void finish_wait(detail::Waiter& waiter, WaitStatus status) noexcept;
   FdWaits& waits_of(int fd) {
     return static_cast<std::size_t>(fd) < waiting_.size() ? waiting_[fd] : grow_waits_to(fd);
@@ -135,11 +144,13 @@ class Scheduler {
   FdWaits& grow_waits_to(int fd);
 
   std::unique_ptr<Poller> poller_;
-  bool edge_triggered_;  // poller_->edge_triggered(), asked once
+  bool edge_triggered_;    // poller_->edge_triggered(), asked once
+  bool completion_based_;  // poller_->completion_based(), asked once
   ErrorHandler on_task_error_;
   detail::RingQueue<std::coroutine_handle<>> ready_;  // the seed's `tasks`
   std::vector<FdWaits> waiting_;                      // the seed's recv_wait and send_wait, by fd
   std::size_t fd_waiter_count_ = 0;
+  std::size_t in_flight_count_ = 0;                // operations submitted to a completion backend
   detail::TimerHeap sleeping_;                     // tasks waiting for a deadline
   std::vector<Task<void>::handle_type> detached_;  // every detached task is a Task<void>
   bool stop_requested_ = false;

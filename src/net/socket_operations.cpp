@@ -1,5 +1,6 @@
-// The attempts behind recv, send and send_all: what the scheduler retries when the poller says
-// the socket is ready. Each returns would_block to stay parked.
+// recv, send and send_all on both kinds of backend: the attempts a readiness backend retries
+// when the socket is ready, and the descriptions and completions of a completion backend. Each
+// returns would_block to stay parked (readiness) or to be submitted again (completion).
 #include <system_error>
 
 #include "net/socket_io.hpp"
@@ -10,10 +11,33 @@
 namespace tasknet {
 
 using detail::Attempt;
+using detail::IoRequest;
+
+namespace {
+/// A completion's result as a net_io::Result: -EAGAIN (nothing after all) is would_block.
+net_io::Result from_completion(int result) noexcept {
+  if (result >= 0) return {static_cast<std::size_t>(result), 0};
+  return {0, -result == EWOULDBLOCK ? EAGAIN : -result};
+}
+
+/// A recv's or send's completion: stores the bytes or the error, or says it found nothing.
+Attempt take_completion(int result, std::size_t& bytes, int& error) noexcept {
+  const net_io::Result taken = from_completion(result);
+  if (taken.would_block()) return Attempt::would_block;
+  bytes = taken.bytes;
+  error = taken.error;
+  return Attempt::done;
+}
+}  // namespace
+
+const detail::Operation RecvOperation::io{&attempt_recv, &describe_recv, &complete_recv};
+const detail::Operation SendOperation::io{&attempt_send, &describe_send, &complete_send};
+const detail::Operation SendAllOperation::io{&attempt_send_rest, &describe_send_rest,
+                                             &complete_send_rest};
 
 RecvOperation::RecvOperation(FileDescriptor& socket, std::span<char> buffer,
                              const WaitOptions& options) noexcept
-    : WaitOperation(socket.get(), Direction::readable, options, &attempt_recv, true),
+    : WaitOperation(socket.get(), Direction::readable, options, &io, true),
       socket_(socket),
       buffer_(buffer) {}
 
@@ -29,6 +53,17 @@ Attempt RecvOperation::attempt_recv(detail::Waiter& waiter) noexcept {
   return Attempt::done;
 }
 
+IoRequest RecvOperation::describe_recv(detail::Waiter& waiter) noexcept {
+  auto& self = static_cast<RecvOperation&>(waiter);
+  return {
+      .call = IoRequest::Call::recv, .data = self.buffer_.data(), .length = self.buffer_.size()};
+}
+
+Attempt RecvOperation::complete_recv(detail::Waiter& waiter, int result) noexcept {
+  auto& self = static_cast<RecvOperation&>(waiter);
+  return take_completion(result, self.received_, self.error_);
+}
+
 std::size_t RecvOperation::await_resume() const {
   throw_if_interrupted("recv");
   if (error_ != 0) throw std::system_error(error_, std::system_category(), "recv");
@@ -37,7 +72,7 @@ std::size_t RecvOperation::await_resume() const {
 
 SendOperation::SendOperation(FileDescriptor& socket, std::string_view data,
                              const WaitOptions& options) noexcept
-    : WaitOperation(socket.get(), Direction::writable, options, &attempt_send, true),
+    : WaitOperation(socket.get(), Direction::writable, options, &io, true),
       socket_(socket),
       data_(data) {}
 
@@ -50,6 +85,18 @@ Attempt SendOperation::attempt_send(detail::Waiter& waiter) noexcept {
   return Attempt::done;
 }
 
+IoRequest SendOperation::describe_send(detail::Waiter& waiter) noexcept {
+  auto& self = static_cast<SendOperation&>(waiter);
+  return {.call = IoRequest::Call::send,
+          .data = const_cast<char*>(self.data_.data()),
+          .length = self.data_.size()};
+}
+
+Attempt SendOperation::complete_send(detail::Waiter& waiter, int result) noexcept {
+  auto& self = static_cast<SendOperation&>(waiter);
+  return take_completion(result, self.sent_, self.error_);
+}
+
 std::size_t SendOperation::await_resume() const {
   throw_if_interrupted("send");
   if (error_ != 0) throw std::system_error(error_, std::system_category(), "send");
@@ -58,7 +105,7 @@ std::size_t SendOperation::await_resume() const {
 
 SendAllOperation::SendAllOperation(FileDescriptor& socket, std::string_view data,
                                    const WaitOptions& options) noexcept
-    : WaitOperation(socket.get(), Direction::writable, options, &attempt_send_rest, true),
+    : WaitOperation(socket.get(), Direction::writable, options, &io, true),
       socket_(socket),
       single_{const_cast<char*>(data.data()), data.size()},
       pieces_(&single_, 1),
@@ -66,21 +113,35 @@ SendAllOperation::SendAllOperation(FileDescriptor& socket, std::string_view data
 
 SendAllOperation::SendAllOperation(FileDescriptor& socket, std::span<iovec> pieces,
                                    const WaitOptions& options) noexcept
-    : WaitOperation(socket.get(), Direction::writable, options, &attempt_send_rest, true),
+    : WaitOperation(socket.get(), Direction::writable, options, &io, true),
       socket_(socket),
       single_{},
       pieces_(pieces) {
   for (const iovec& piece : pieces) left_ += piece.iov_len;
 }
 
+void SendAllOperation::skip_empty_pieces() noexcept {
+  while (!pieces_.empty() && pieces_.front().iov_len == 0) pieces_ = pieces_.subspan(1);
+}
+
+void SendAllOperation::consume(std::size_t bytes) noexcept {
+  sent_ += bytes;
+  left_ -= bytes;
+  while (!pieces_.empty() && bytes >= pieces_.front().iov_len) {
+    bytes -= pieces_.front().iov_len;
+    pieces_ = pieces_.subspan(1);
+  }
+  if (bytes > 0) {
+    pieces_.front().iov_base = static_cast<char*>(pieces_.front().iov_base) + bytes;
+    pieces_.front().iov_len -= bytes;
+  }
+}
+
 Attempt SendAllOperation::attempt_send_rest(detail::Waiter& waiter) noexcept {
   auto& self = static_cast<SendAllOperation&>(waiter);
-  std::span<iovec>& left = self.pieces_;
+  const std::span<iovec>& left = self.pieces_;
   while (self.left_ > 0) {
-    if (left.front().iov_len == 0) {
-      left = left.subspan(1);
-      continue;
-    }
+    self.skip_empty_pieces();
     // One piece: a plain send, which the kernel takes a little faster than sendmsg.
     const net_io::Result result =
         left.size() == 1 ? net_io::send_once(self.fd, static_cast<const char*>(left[0].iov_base),
@@ -91,21 +152,32 @@ Attempt SendAllOperation::attempt_send_rest(detail::Waiter& waiter) noexcept {
       self.error_ = result.error;
       break;
     }
-    self.sent_ += result.bytes;
-    self.left_ -= result.bytes;
-    if (self.left_ == 0) break;  // the usual case: all of it at once
-    // Step past what went: whole pieces, then into the first one not finished.
-    std::size_t sent = result.bytes;
-    while (!left.empty() && sent >= left.front().iov_len) {
-      sent -= left.front().iov_len;
-      left = left.subspan(1);
-    }
-    if (sent > 0) {
-      left.front().iov_base = static_cast<char*>(left.front().iov_base) + sent;
-      left.front().iov_len -= sent;
-    }
+    self.consume(result.bytes);  // usually all of it at once
   }
   return Attempt::done;
+}
+
+IoRequest SendAllOperation::describe_send_rest(detail::Waiter& waiter) noexcept {
+  auto& self = static_cast<SendAllOperation&>(waiter);
+  self.skip_empty_pieces();
+  if (self.pieces_.size() <= 1) {  // a plain send, as above; empty data sends nothing once
+    const iovec piece = self.pieces_.empty() ? iovec{} : self.pieces_.front();
+    return {.call = IoRequest::Call::send, .data = piece.iov_base, .length = piece.iov_len};
+  }
+  return {
+      .call = IoRequest::Call::sendmsg, .data = self.pieces_.data(), .length = self.pieces_.size()};
+}
+
+Attempt SendAllOperation::complete_send_rest(detail::Waiter& waiter, int result) noexcept {
+  auto& self = static_cast<SendAllOperation&>(waiter);
+  const net_io::Result sent = from_completion(result);
+  if (sent.would_block()) return Attempt::would_block;
+  if (sent.error != 0) {
+    self.error_ = sent.error;
+    return Attempt::done;
+  }
+  self.consume(sent.bytes);
+  return self.left_ == 0 ? Attempt::done : Attempt::would_block;
 }
 
 void SendAllOperation::await_resume() const {

@@ -14,6 +14,12 @@
 namespace tasknet {
 namespace {
 
+/// The connection died in the backlog (or was never there): take the next one.
+bool worth_retrying(int error) noexcept {
+  return error == EINTR || error == ECONNABORTED || error == EPROTO || error == EAGAIN ||
+         error == EWOULDBLOCK;
+}
+
 FileDescriptor open_stream_socket(int family, const char* what) {
   const int fd = ::socket(family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   if (fd < 0) throw std::system_error(errno, std::system_category(), what);
@@ -43,9 +49,13 @@ TcpListener TcpListener::bind(const Address& address, const ListenOptions& optio
   return TcpListener{Socket{std::move(fd)}, options.no_delay};
 }
 
+const detail::Operation AcceptOperation::io{&attempt_accept, &describe_accept, &complete_accept,
+                                            &discard_accepted};
+const detail::Operation ConnectOperation::io{&attempt_finish, &describe_connect, &complete_connect};
+
 AcceptOperation::AcceptOperation(FileDescriptor& listener, bool no_delay,
                                  const WaitOptions& options) noexcept
-    : WaitOperation(listener.get(), Direction::readable, options, &attempt_accept, true),
+    : WaitOperation(listener.get(), Direction::readable, options, &io, true),
       listener_(listener),
       no_delay_(no_delay) {}
 
@@ -54,33 +64,60 @@ AcceptOperation::~AcceptOperation() {
   if (accepted_fd_ >= 0) ::close(accepted_fd_);
 }
 
+bool AcceptOperation::adopt(int accepted, const sockaddr_storage& peer, socklen_t length) noexcept {
+  try {
+    peer_ = Address::from_sockaddr(reinterpret_cast<const sockaddr*>(&peer), length);
+  } catch (...) {
+    ::close(accepted);  // not TCP over IP: nothing we serve
+    return false;
+  }
+  if (no_delay_) {
+    const int on = 1;
+    ::setsockopt(accepted, IPPROTO_TCP, TCP_NODELAY, &on, sizeof on);
+  }
+  accepted_fd_ = accepted;
+  return true;
+}
+
 detail::Attempt AcceptOperation::attempt_accept(detail::Waiter& waiter) noexcept {
   auto& self = static_cast<AcceptOperation&>(waiter);
   for (;;) {
     sockaddr_storage peer{};
     socklen_t length = sizeof peer;
-    const int fd = ::accept4(self.fd, reinterpret_cast<sockaddr*>(&peer), &length,
-                             SOCK_NONBLOCK | SOCK_CLOEXEC);
-    if (fd >= 0) {
-      try {
-        self.peer_ = Address::from_sockaddr(reinterpret_cast<sockaddr*>(&peer), length);
-      } catch (...) {
-        ::close(fd);  // not TCP over IP: nothing we serve
-        continue;
-      }
-      if (self.no_delay_) {
-        const int on = 1;
-        ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof on);
-      }
-      self.accepted_fd_ = fd;
-      return detail::Attempt::done;
+    const int accepted = ::accept4(self.fd, reinterpret_cast<sockaddr*>(&peer), &length,
+                                   SOCK_NONBLOCK | SOCK_CLOEXEC);
+    if (accepted >= 0) {
+      if (self.adopt(accepted, peer, length)) return detail::Attempt::done;
+      continue;
     }
-    // The connection died in the backlog: take the next one.
-    if (errno == EINTR || errno == ECONNABORTED || errno == EPROTO) continue;
     if (errno == EAGAIN || errno == EWOULDBLOCK) return detail::Attempt::would_block;
+    if (worth_retrying(errno)) continue;
     self.error_ = errno;
     return detail::Attempt::done;
   }
+}
+
+detail::IoRequest AcceptOperation::describe_accept(detail::Waiter& waiter) noexcept {
+  auto& self = static_cast<AcceptOperation&>(waiter);
+  self.peer_length_ = sizeof self.peer_storage_;
+  return {.call = detail::IoRequest::Call::accept,
+          .data = &self.peer_storage_,
+          .address_length = &self.peer_length_};
+}
+
+detail::Attempt AcceptOperation::complete_accept(detail::Waiter& waiter, int result) noexcept {
+  auto& self = static_cast<AcceptOperation&>(waiter);
+  if (result >= 0) {
+    return self.adopt(result, self.peer_storage_, self.peer_length_) ? detail::Attempt::done
+                                                                     : detail::Attempt::would_block;
+  }
+  if (worth_retrying(-result)) return detail::Attempt::would_block;
+  self.error_ = -result;
+  return detail::Attempt::done;
+}
+
+void AcceptOperation::discard_accepted(int result) noexcept {
+  if (result >= 0) ::close(result);
 }
 
 Accepted AcceptOperation::await_resume() {
@@ -90,7 +127,7 @@ Accepted AcceptOperation::await_resume() {
 }
 
 ConnectOperation::ConnectOperation(const Address& address, const WaitOptions& options) noexcept
-    : WaitOperation(-1, Direction::writable, options, &attempt_finish, true), address_(address) {}
+    : WaitOperation(-1, Direction::writable, options, &io, true), address_(address) {}
 
 bool ConnectOperation::begin(Scheduler& scheduler) noexcept {
   const int opened = ::socket(address_.family(), SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
@@ -99,8 +136,9 @@ bool ConnectOperation::begin(Scheduler& scheduler) noexcept {
     return true;
   }
   socket_ = Socket{FileDescriptor{opened}};
-  socket_.descriptor().attach(scheduler);  // a fresh descriptor: cannot be bound elsewhere
-  fd = opened;                             // the descriptor this operation waits on
+  socket_.descriptor().attach(scheduler);           // a fresh descriptor: cannot be bound elsewhere
+  fd = opened;                                      // the descriptor this operation waits on
+  if (submits_operations(scheduler)) return false;  // connects when start() submits it
   if (::connect(fd, address_.data(), address_.size()) == 0) return true;
   if (errno != EINPROGRESS && errno != EINTR) {
     error_ = errno;
@@ -116,6 +154,19 @@ detail::Attempt ConnectOperation::attempt_finish(detail::Waiter& waiter) noexcep
   auto& self = static_cast<ConnectOperation&>(waiter);
   socklen_t length = sizeof self.error_;
   if (::getsockopt(self.fd, SOL_SOCKET, SO_ERROR, &self.error_, &length) != 0) self.error_ = errno;
+  return detail::Attempt::done;
+}
+
+detail::IoRequest ConnectOperation::describe_connect(detail::Waiter& waiter) noexcept {
+  auto& self = static_cast<ConnectOperation&>(waiter);
+  return {.call = detail::IoRequest::Call::connect,
+          .data = const_cast<sockaddr*>(self.address_.data()),
+          .length = self.address_.size()};
+}
+
+detail::Attempt ConnectOperation::complete_connect(detail::Waiter& waiter, int result) noexcept {
+  auto& self = static_cast<ConnectOperation&>(waiter);
+  self.error_ = result < 0 ? -result : 0;
   return detail::Attempt::done;
 }
 

@@ -12,6 +12,7 @@ namespace tasknet::pollers {
 std::unique_ptr<Poller> make_select_poller();
 std::unique_ptr<Poller> make_poll_poller();
 std::unique_ptr<Poller> make_epoll_poller();
+std::unique_ptr<Poller> make_uring_poller();
 
 /// A timeout in the whole milliseconds poll(2) and epoll_wait(2) take; -1 waits forever.
 /// Rounds up, so that a wait of a few microseconds does not become a busy loop of zero timeouts.

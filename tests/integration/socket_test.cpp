@@ -7,8 +7,10 @@
 
 #include <gtest/gtest.h>
 
+#include <array>
 #include <string>
 #include <system_error>
+#include <thread>
 
 #include "backends.hpp"
 #include "blocking_client.hpp"
@@ -164,6 +166,38 @@ TEST_P(SocketOps, RecvTimesOutAtItsDeadline) {
     co_return false;
   };
   EXPECT_TRUE(run_to_completion(scheduler, serve(&listener)));
+}
+
+// On a completion backend the kernel holds the buffer of a receive in flight: destroying the
+// waiting frame (here with its scheduler) must end the receive before anything else is freed, or
+// the kernel could later write into memory that is no longer the frame's and take bytes that
+// nobody will read. (Scheduler::abandon cancels and reaps; tearing the ring down would also end
+// it, which is why this test passes without abandon too: it guards the outcome, not the means.)
+TEST_P(SocketOps, AFrameDestroyedWithAReceiveInFlightLeavesItsBufferAndTheBytesAlone) {
+  TcpListener listener = listen_anywhere();
+  BlockingClient client(listener.local_address().port());
+  Socket server_side;             // outlives the scheduler: the bytes can be read afterwards
+  std::array<char, 16> buffer{};  // outlives the frame that receives into it
+  {
+    Scheduler local({.backend = GetParam()});
+    auto receive = [](TcpListener* from, Socket* keep, std::span<char> area) -> Task<void> {
+      Accepted accepted = co_await from->accept();
+      *keep = std::move(accepted.socket);
+      co_await keep->recv(area);  // nothing is sent until this frame has been destroyed
+    };
+    auto stop_soon = []() -> Task<void> {
+      co_await sleep_for(20ms);
+      (co_await this_scheduler()).stop();
+    };
+    local.spawn(receive(&listener, &server_side, buffer));
+    local.spawn(stop_soon());
+    local.run();
+  }  // destroys the receiving frame, its receive still waiting
+  client.send_all("late");
+  std::this_thread::sleep_for(50ms);
+  EXPECT_EQ(std::string(buffer.data()), "") << "written after its frame was destroyed";
+  char got[8];
+  EXPECT_EQ(::recv(server_side.fd(), got, sizeof got, 0), 4) << "the bytes were taken";
 }
 
 TEST_P(SocketOps, SendAllWaitsForASlowReaderAndDeliversEverything) {

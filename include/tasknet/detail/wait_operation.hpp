@@ -25,16 +25,16 @@ class WaitOperation : protected Waiter {
   [[nodiscard]] bool await_ready() const noexcept { return false; }
 
  protected:
-  /// `fd` < 0 waits on the deadline alone. `attempt` null: a plain readiness wait.
+  /// `fd` < 0 waits on the deadline alone. `io` null: a plain readiness wait.
   /// `trusted`: whether every operation on the descriptor keeps the scheduler's record of
   /// its readiness current (true for descriptors tasknet owns), so that a plain wait may finish
   /// at once when the poller reported it ready, and may rely on the next edge after EAGAIN.
-  WaitOperation(int descriptor, Direction way, const WaitOptions& options, AttemptFn attempt_fn,
+  WaitOperation(int descriptor, Direction way, const WaitOptions& options, const Operation* io,
                 bool trusted) noexcept
       : stop_(options.stop.token()) {
     fd = descriptor;
     direction = way;
-    attempt = attempt_fn;
+    operation = io;
     trust_readiness = trusted;
     if (options.deadline) {
       has_deadline = true;
@@ -42,7 +42,8 @@ class WaitOperation : protected Waiter {
     }
   }
 
-  /// Tries the operation when the descriptor may be ready; otherwise parks the task. Returns
+  /// Readiness backends: tries the operation when the descriptor may be ready, otherwise parks
+  /// the task. Completion backends: submits it and parks the task until it completes. Returns
   /// whether the task stays suspended. Throws what Scheduler::park throws.
   bool start(Scheduler& scheduler, std::coroutine_handle<> task);
 
@@ -56,6 +57,10 @@ class WaitOperation : protected Waiter {
   void mark_not_ready() const noexcept;
 
   [[nodiscard]] Scheduler* scheduler() const noexcept { return scheduler_; }
+
+  /// Whether `scheduler`'s backend performs operations itself (io_uring) rather than reporting
+  /// readiness: an awaitable that starts I/O before start() (connect) leaves it to the backend.
+  [[nodiscard]] static bool submits_operations(const Scheduler& scheduler) noexcept;
 
  private:
   void leave() noexcept;

@@ -2,6 +2,8 @@
 // waiting coroutine's frame, so parking allocates nothing.
 #pragma once
 
+#include <sys/socket.h>
+
 #include <coroutine>
 #include <cstddef>
 #include <cstdint>
@@ -11,10 +13,40 @@
 
 namespace tasknet::detail {
 
-/// What a readiness poller's wake-up led to when the scheduler retried the operation.
+/// What trying (readiness backends) or completing (completion backends) an operation led to.
 enum class Attempt : std::uint8_t {
   done,         ///< the operation finished (with a result or an error): resume the task
-  would_block,  ///< the wake-up was spurious: keep the task parked
+  would_block,  ///< not finished: keep the task parked (readiness: wait for the next wake-up;
+                ///< completion: submit the operation again, as described now)
+};
+
+/// An operation as a completion-based backend submits it: which system call, on the Waiter's
+/// descriptor, with which arguments. Everything pointed to stays valid until the completion.
+struct IoRequest {
+  enum class Call : std::uint8_t { recv, send, sendmsg, accept, connect };
+  Call call = Call::recv;
+  /// recv/send: the bytes; sendmsg: the iovec array; accept/connect: the socket address.
+  void* data = nullptr;
+  /// recv/send: bytes; sendmsg: iovecs; connect: the address's length.
+  std::size_t length = 0;
+  /// accept: in, the room at `data`; out, the peer address's length.
+  socklen_t* address_length = nullptr;
+};
+
+struct Waiter;
+
+/// What an awaitable that does I/O (recv, send, accept, connect) tells the scheduler about its
+/// operation, once, as a static table: how each kind of backend performs it.
+struct Operation {
+  /// Readiness backends: performs the system call now, without blocking.
+  Attempt (*attempt)(Waiter&) noexcept;
+  /// Completion backends: what to submit. Called again after complete() says would_block.
+  IoRequest (*describe)(Waiter&) noexcept;
+  /// Completion backends: takes the result (what the system call returned, or -errno).
+  Attempt (*complete)(Waiter&, int result) noexcept;
+  /// Completion backends, optional: disposes of a result nobody will take, because the awaiting
+  /// frame was destroyed while the operation was in flight (accept closes the new descriptor).
+  void (*discard)(int result) noexcept = nullptr;
 };
 
 /// What the scheduler knows of a descriptor's readiness in one direction.
@@ -29,13 +61,11 @@ enum class Readiness : std::uint8_t {
 struct Waiter {
   static constexpr std::uint32_t no_timer = UINT32_MAX;
 
-  /// The operation to retry when `fd` becomes ready, for awaitables that do I/O as well as wait
-  /// (recv, send, accept); null for a plain readiness wait. Runs inside the scheduler's loop.
-  using AttemptFn = Attempt (*)(Waiter&) noexcept;
-
   // Ordered to pack: a Waiter lives in every awaiter, and awaiters live in coroutine frames.
   std::coroutine_handle<> task;  ///< resumed, through the ready queue, when the wait ends
-  AttemptFn attempt = nullptr;
+  /// The I/O to perform, for awaitables that do I/O as well as wait; null for a plain readiness
+  /// wait (or a sleep). Its functions run inside the scheduler's loop.
+  const Operation* operation = nullptr;
   TimePoint deadline{};
   std::uint64_t timer_sequence = 0;  ///< orders equal deadlines first come, first served
   int fd = -1;                       ///< -1 for a wait on time alone
@@ -43,6 +73,9 @@ struct Waiter {
   Direction direction = Direction::readable;
   WaitStatus status = WaitStatus::ready;
   bool parked = false;
+  /// Completion backends: submitted to the kernel and not yet completed. Its buffers are the
+  /// kernel's until then, so the wait cannot end (nor the frame go) before the completion.
+  bool in_flight = false;
   bool has_deadline = false;
   /// Every operation on `fd` keeps the scheduler's readiness record current (descriptors tasknet
   /// owns): a plain wait may then trust a reported readiness, and the next edge after EAGAIN.

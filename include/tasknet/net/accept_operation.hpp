@@ -32,12 +32,22 @@ class [[nodiscard]] AcceptOperation : public detail::WaitOperation {
 
  private:
   static detail::Attempt attempt_accept(detail::Waiter& waiter) noexcept;
+  static detail::IoRequest describe_accept(detail::Waiter& waiter) noexcept;
+  static detail::Attempt complete_accept(detail::Waiter& waiter, int result) noexcept;
+  static void discard_accepted(int result) noexcept;
+  static const detail::Operation io;
+
+  /// Takes a new connection: false (and it is closed) when it is not TCP over IP.
+  bool adopt(int fd, const sockaddr_storage& peer, socklen_t length) noexcept;
 
   FileDescriptor& listener_;
   bool no_delay_;
   int accepted_fd_ = -1;
   int error_ = 0;
   Address peer_;
+  // Completion backends: where the kernel writes the peer's address.
+  sockaddr_storage peer_storage_{};
+  socklen_t peer_length_ = 0;
 };
 
 }  // namespace tasknet

@@ -24,10 +24,13 @@ class [[nodiscard]] ConnectOperation : public detail::WaitOperation {
   Socket await_resume();
 
  private:
-  /// Creates the socket, binds it to `scheduler` and starts the handshake. Returns true when it
-  /// already finished.
+  /// Creates the socket, binds it to `scheduler` and starts the handshake (a completion backend
+  /// starts it when submitted). Returns true when it already finished.
   bool begin(Scheduler& scheduler) noexcept;
   static detail::Attempt attempt_finish(detail::Waiter& waiter) noexcept;
+  static detail::IoRequest describe_connect(detail::Waiter& waiter) noexcept;
+  static detail::Attempt complete_connect(detail::Waiter& waiter, int result) noexcept;
+  static const detail::Operation io;
 
   Address address_;
   Socket socket_;

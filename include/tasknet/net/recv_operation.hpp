@@ -28,6 +28,9 @@ class [[nodiscard]] RecvOperation : public detail::WaitOperation {
 
  private:
   static detail::Attempt attempt_recv(detail::Waiter& waiter) noexcept;
+  static detail::IoRequest describe_recv(detail::Waiter& waiter) noexcept;
+  static detail::Attempt complete_recv(detail::Waiter& waiter, int result) noexcept;
+  static const detail::Operation io;
 
   FileDescriptor& socket_;
   std::span<char> buffer_;

@@ -38,6 +38,14 @@ class [[nodiscard]] SendAllOperation : public detail::WaitOperation {
 
  private:
   static detail::Attempt attempt_send_rest(detail::Waiter& waiter) noexcept;
+  static detail::IoRequest describe_send_rest(detail::Waiter& waiter) noexcept;
+  static detail::Attempt complete_send_rest(detail::Waiter& waiter, int result) noexcept;
+  static const detail::Operation io;
+
+  /// Steps past `bytes` that went: whole pieces, then into the first one not finished.
+  void consume(std::size_t bytes) noexcept;
+  /// Steps past empty pieces at the front.
+  void skip_empty_pieces() noexcept;
 
   FileDescriptor& socket_;
   iovec single_;             // the one piece of a plain send_all(data)

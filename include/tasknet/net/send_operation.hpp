@@ -26,6 +26,9 @@ class [[nodiscard]] SendOperation : public detail::WaitOperation {
 
  private:
   static detail::Attempt attempt_send(detail::Waiter& waiter) noexcept;
+  static detail::IoRequest describe_send(detail::Waiter& waiter) noexcept;
+  static detail::Attempt complete_send(detail::Waiter& waiter, int result) noexcept;
+  static const detail::Operation io;
 
   FileDescriptor& socket_;
   std::string_view data_;
