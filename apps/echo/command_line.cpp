@@ -37,7 +37,7 @@ std::variant<CommandLine, int> parse_command_line(int argc, const char* const* a
       ->check(CLI::Range(std::size_t{1}, max_recv_size))
       ->capture_default_str();
   app.add_option("--backend", backend, "I/O poller")
-      ->check(CLI::IsMember({"epoll", "poll", "select"}))
+      ->check(CLI::IsMember({"uring", "epoll", "poll", "select"}))
       ->capture_default_str();
   app.add_flag("-q,--quiet", result.quiet, "Do not print a line per connection");
   app.add_option("--max-connections", result.max_connections,

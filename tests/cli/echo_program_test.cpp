@@ -87,6 +87,45 @@ TEST(EchoProgram, ABadOptionIsOneLineAndExitTwo) {
   EXPECT_EQ(err, "tasknet-echo: The following argument was not expected: --frobnicate\n");
 }
 
+TEST(EchoProgram, TheUringBackendServesTheSeedsSession) {
+  Process server({program, "--host", "127.0.0.1", "--port", "0", "--backend", "uring", "--quiet"});
+  std::string line;
+  const std::uint16_t port = start_and_read_port(server, &line);
+  EXPECT_NE(line.find("(backend uring)"), std::string::npos) << line;
+  {
+    BlockingClient client(port);
+    client.send_all("Hello\n");
+    EXPECT_EQ(client.recv_exactly(10), "GOT:Hello\n");
+  }
+  server.send_signal(SIGTERM);
+  EXPECT_EQ(server.wait(10s), 0);
+  EXPECT_EQ(server.stderr_text(), "");
+}
+
+// Where io_uring is refused (a seccomp filter here; kernel.io_uring_disabled or an old kernel
+// elsewhere), asking for it is one clear line and exit 1, and the default falls back to epoll.
+TEST(EchoProgram, WithoutIoUringAskingForItIsOneLineAndTheDefaultIsEpoll) {
+  const std::string without = TASKNET_WITHOUT_IO_URING_PATH;
+  std::string err;
+  EXPECT_EQ(
+      testing::run_program({without, program, "--port", "0", "--backend", "uring"}, nullptr, &err),
+      1);
+  EXPECT_EQ(err,
+            "tasknet-echo: cannot set up io_uring (io_uring_setup): Operation not permitted\n");
+
+  Process server({without, program, "--host", "127.0.0.1", "--port", "0", "--quiet"});
+  std::string line;
+  const std::uint16_t port = start_and_read_port(server, &line);
+  EXPECT_NE(line.find("(backend epoll)"), std::string::npos) << line;
+  {
+    BlockingClient client(port);
+    client.send_all("x");
+    EXPECT_EQ(client.recv_exactly(5), "GOT:x");
+  }
+  server.send_signal(SIGTERM);
+  EXPECT_EQ(server.wait(10s), 0);
+}
+
 TEST(EchoProgram, SigtermClosesConnectionsAndExitsZero) {
   Process server({program, "--host", "127.0.0.1", "--port", "0", "--quiet"});
   const std::uint16_t port = start_and_read_port(server);
