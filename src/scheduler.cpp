@@ -187,6 +187,9 @@ void Scheduler::on_completion(const Completion& completion) noexcept {
   // An operation that finished before its cancellation took effect keeps its result: the bytes
   // it moved are not lost.
   if (operation->complete(waiter, completion.result) == detail::Attempt::done) {
+    if (operation->try_after_completion && interrupted_by == WaitStatus::ready) {
+      waiting_[waiter.fd].readiness[index_of(waiter.direction)] = detail::Readiness::ready;
+    }
     finish_wait(waiter, WaitStatus::ready);
     return;
   }

@@ -35,14 +35,17 @@ bool WaitOperation::start(Scheduler& scheduler, std::coroutine_handle<> awaiting
     return false;
   }
   Readiness known = Readiness::unknown;
-  // A completion backend performs the operation itself once it is submitted (by park).
-  const bool try_now = operation != nullptr && !scheduler.completion_based();
-  if (fd >= 0 && (try_now || (operation == nullptr && trust_readiness))) {
+  if (fd >= 0 && (operation != nullptr || trust_readiness)) {
     known = scheduler.readiness(fd, direction);
+    // A completion backend performs the operation itself once it is submitted (by park), unless
+    // the last completion suggests the next is there already (accept's backlog).
+    const bool try_now =
+        operation != nullptr && (!scheduler.completion_based() ||
+                                 (operation->try_after_completion && known == Readiness::ready));
     if (operation == nullptr) {
       // Reported, and not drained since (or closed for good): no need to wait.
       if (known == Readiness::ready || known == Readiness::closed) return false;
-    } else if (known != Readiness::not_ready) {
+    } else if (try_now && known != Readiness::not_ready) {
       if (operation->attempt(*this) == Attempt::done) return false;  // no need to wait at all
       scheduler.mark_not_ready(fd, direction);
       known = scheduler.readiness(fd, direction);

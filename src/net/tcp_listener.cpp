@@ -50,7 +50,7 @@ TcpListener TcpListener::bind(const Address& address, const ListenOptions& optio
 }
 
 const detail::Operation AcceptOperation::io{&attempt_accept, &describe_accept, &complete_accept,
-                                            &discard_accepted};
+                                            &discard_accepted, true};
 const detail::Operation ConnectOperation::io{&attempt_finish, &describe_connect, &complete_connect};
 
 AcceptOperation::AcceptOperation(FileDescriptor& listener, bool no_delay,

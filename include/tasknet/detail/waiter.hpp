@@ -47,6 +47,10 @@ struct Operation {
   /// Completion backends, optional: disposes of a result nobody will take, because the awaiting
   /// frame was destroyed while the operation was in flight (accept closes the new descriptor).
   void (*discard)(int result) noexcept = nullptr;
+  /// Completion backends: after a completion, try the next one at once with `attempt` (and
+  /// submit only if it would block). For accept: a backlog is drained in one loop turn, as a
+  /// readiness backend drains it, instead of one connection per turn.
+  bool try_after_completion = false;
 };
 
 /// What the scheduler knows of a descriptor's readiness in one direction.
