@@ -92,12 +92,4 @@ std::unique_ptr<Poller> make_poller(Backend backend) {
   throw std::invalid_argument("unknown backend");
 }
 
-void Poller::submit(detail::Waiter& /*waiter*/) {
-  throw std::logic_error("tasknet: submit() on the readiness backend " + std::string(name()));
-}
-
-std::span<const Completion> Poller::complete(std::optional<std::chrono::nanoseconds> /*timeout*/) {
-  throw std::logic_error("tasknet: complete() on the readiness backend " + std::string(name()));
-}
-
 }  // namespace tasknet

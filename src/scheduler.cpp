@@ -178,7 +178,7 @@ void Scheduler::on_completion(const Completion& completion) noexcept {
   if (operation == nullptr) {  // a readiness wait
     // (Not when interrupted: a close may have freed the number for another descriptor already.)
     if (completion.result >= 0 && waiter.trust_readiness && interrupted_by == WaitStatus::ready) {
-      waiting_[waiter.fd].readiness[index_of(waiter.direction)] =
+      readiness_of(waiter) =
           completion.closed ? detail::Readiness::closed : detail::Readiness::ready;
     }
     finish_wait(waiter, interrupted_by);
@@ -188,7 +188,7 @@ void Scheduler::on_completion(const Completion& completion) noexcept {
   // it moved are not lost.
   if (operation->complete(waiter, completion.result) == detail::Attempt::done) {
     if (operation->try_after_completion && interrupted_by == WaitStatus::ready) {
-      waiting_[waiter.fd].readiness[index_of(waiter.direction)] = detail::Readiness::ready;
+      readiness_of(waiter) = detail::Readiness::ready;
     }
     finish_wait(waiter, WaitStatus::ready);
     return;
@@ -273,7 +273,6 @@ void Scheduler::park(detail::Waiter& waiter, LastSeen last_seen) {
     }
   }
   if (slot != nullptr && completion_based_) {
-    waiter.status = WaitStatus::ready;
     try {
       submit(waiter);
     } catch (...) {

@@ -132,6 +132,10 @@ class Scheduler {
   void on_event(const PollEvent& event) noexcept;
   void on_ready(FdWaits& waits, int fd, Direction direction, bool closed) noexcept;
   void on_completion(const Completion& completion) noexcept;
+  /// The readiness record of a parked waiter's descriptor and direction.
+  detail::Readiness& readiness_of(const detail::Waiter& waiter) noexcept {
+    return waiting_[waiter.fd].readiness[index_of(waiter.direction)];
+  }
   void submit(detail::Waiter& waiter);
   void expire_timers(TimePoint now) noexcept;
   /// Ends a parked wait early (deadline, stop, close). An operation in flight is cancelled

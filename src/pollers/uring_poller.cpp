@@ -97,11 +97,11 @@ class UringPoller final : public Poller {
   }
 
   void cancel(detail::Waiter& waiter) noexcept override {
-    io_uring_sqe* entry = io_uring_get_sqe(ring_.get());
-    if (entry == nullptr) {
-      io_uring_submit(ring_.get());
-      entry = io_uring_get_sqe(ring_.get());
-      if (entry == nullptr) return;  // cannot happen: an empty queue after submitting
+    io_uring_sqe* entry = nullptr;
+    try {
+      entry = next_entry();
+    } catch (const std::system_error&) {
+      return;  // the ring is failing: the next complete() says so
     }
     io_uring_prep_cancel(entry, &waiter, 0);
     io_uring_sqe_set_data64(entry, untracked);
