@@ -167,7 +167,7 @@ void Scheduler::on_completion(const Completion& completion) noexcept {
   const detail::Operation* operation = waiter.operation;
   if (!waiter.task) {  // abandoned: its frame is being destroyed, and only waited for this
     if (operation != nullptr && operation->discard != nullptr)
-      operation->discard(completion.result);
+      operation->discard(waiter, completion);
     return;
   }
   const WaitStatus interrupted_by = waiter.status;  // ready unless interrupt() cancelled it
@@ -186,7 +186,7 @@ void Scheduler::on_completion(const Completion& completion) noexcept {
   }
   // An operation that finished before its cancellation took effect keeps its result: the bytes
   // it moved are not lost.
-  if (operation->complete(waiter, completion.result) == detail::Attempt::done) {
+  if (operation->complete(waiter, completion) == detail::Attempt::done) {
     if (operation->try_after_completion && interrupted_by == WaitStatus::ready) {
       readiness_of(waiter) = detail::Readiness::ready;
     }

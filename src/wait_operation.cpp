@@ -21,6 +21,11 @@ bool WaitOperation::submits_operations(const Scheduler& scheduler) noexcept {
   return scheduler.completion_based();
 }
 
+std::int32_t WaitOperation::provided_buffer_group(Scheduler& scheduler, BufferPool& pool) noexcept {
+  const std::optional<std::uint16_t> group = scheduler.poller_->buffer_group(pool);
+  return group ? *group : -1;
+}
+
 void WaitOperation::drop_stop_callback() noexcept {
   on_stop_->~StopCallback();  // deregisters: a later request_stop no longer reaches this wait
   scheduler_->give_back_block(on_stop_);

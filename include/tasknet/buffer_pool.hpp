@@ -10,56 +10,133 @@
 
 namespace tasknet {
 
+class BufferPool;
+
+namespace detail {
+
+/// A backend's ring of provided buffers that a pool feeds (io_uring: the kernel takes one as data
+/// arrives for a receive). A pool gives its buffers back to its ring first, while it has room.
+class BufferRing {
+ public:
+  /// Takes `memory` (leaving it empty) if the ring has room; returns whether it did.
+  virtual bool refill(std::unique_ptr<char[]>& memory) noexcept = 0;
+  /// The memory of buffer `id`, which the backend reports a receive filled: the caller's now.
+  [[nodiscard]] virtual char* take(int id) noexcept = 0;
+  /// The pool is being destroyed: lend none of its buffers again.
+  virtual void pool_destroyed() noexcept = 0;
+
+ protected:
+  BufferRing() = default;
+  BufferRing(const BufferRing&) = default;
+  BufferRing& operator=(const BufferRing&) = default;
+  ~BufferRing() = default;
+};
+
+struct BufferPoolAccess;
+
+}  // namespace detail
+
 class BufferPool {
  public:
   /// A borrowed buffer; goes back to its pool when destroyed. The pool must outlive it.
   class Buffer {
    public:
+    /// Holds nothing.
+    Buffer() noexcept = default;
     Buffer(Buffer&& other) noexcept
         : pool_(std::exchange(other.pool_, nullptr)), memory_(std::move(other.memory_)) {}
-    Buffer& operator=(Buffer&&) = delete;
+    Buffer& operator=(Buffer&& other) noexcept {
+      if (this != &other) {
+        Buffer old(std::move(*this));  // given back at the end of this block
+        pool_ = std::exchange(other.pool_, nullptr);
+        memory_ = std::move(other.memory_);
+      }
+      return *this;
+    }
     Buffer(const Buffer&) = delete;
     Buffer& operator=(const Buffer&) = delete;
     ~Buffer() {
       if (pool_ != nullptr) pool_->give_back(std::move(memory_));
     }
 
+    [[nodiscard]] explicit operator bool() const noexcept { return memory_ != nullptr; }
     [[nodiscard]] char* data() noexcept { return memory_.get(); }
-    [[nodiscard]] std::size_t size() const noexcept { return pool_->buffer_size(); }
+    /// The whole buffer, headroom included; 0 when it holds nothing.
+    [[nodiscard]] std::size_t size() const noexcept {
+      return pool_ != nullptr ? pool_->buffer_size() : 0;
+    }
     [[nodiscard]] std::span<char> span() noexcept { return {data(), size()}; }
+    /// The pool's headroom: where received bytes begin.
+    [[nodiscard]] std::size_t headroom() const noexcept {
+      return pool_ != nullptr ? pool_->headroom() : 0;
+    }
 
    private:
     friend class BufferPool;
+    friend struct detail::BufferPoolAccess;
     Buffer(BufferPool& pool, std::unique_ptr<char[]> memory) noexcept
         : pool_(&pool), memory_(std::move(memory)) {}
 
-    BufferPool* pool_;
+    BufferPool* pool_ = nullptr;
     std::unique_ptr<char[]> memory_;
   };
 
   /// Buffers of `buffer_size` bytes; at most `max_idle` are kept for reuse, so a burst of
-  /// borrowing does not pin its peak memory forever.
-  explicit BufferPool(std::size_t buffer_size, std::size_t max_idle = 256);
+  /// borrowing does not pin its peak memory forever (and a backend's ring of provided buffers
+  /// fed by this pool holds about as many). Socket::receive fills each buffer after its first
+  /// `headroom` bytes, which are the borrower's: room for a reply's header or iovecs.
+  explicit BufferPool(std::size_t buffer_size, std::size_t max_idle = 256,
+                      std::size_t headroom = 0);
+  BufferPool(const BufferPool&) = delete;  // a ring may point at it
+  BufferPool& operator=(const BufferPool&) = delete;
+  ~BufferPool();
 
-  [[nodiscard]] Buffer borrow() {
-    if (idle_.empty()) return Buffer{*this, allocate()};
-    std::unique_ptr<char[]> memory = std::move(idle_.back());
-    idle_.pop_back();
-    return Buffer{*this, std::move(memory)};
-  }
+  [[nodiscard]] Buffer borrow() { return Buffer{*this, take_memory()}; }
 
   [[nodiscard]] std::size_t buffer_size() const noexcept { return buffer_size_; }
+  [[nodiscard]] std::size_t headroom() const noexcept { return headroom_; }
+  [[nodiscard]] std::size_t max_idle() const noexcept { return max_idle_; }
   [[nodiscard]] std::size_t idle_count() const noexcept { return idle_.size(); }
 
  private:
+  friend struct detail::BufferPoolAccess;
+
+  [[nodiscard]] std::unique_ptr<char[]> take_memory() {
+    if (idle_.empty()) return allocate();
+    std::unique_ptr<char[]> memory = std::move(idle_.back());
+    idle_.pop_back();
+    return memory;
+  }
   void give_back(std::unique_ptr<char[]> memory) noexcept {
+    if (ring_ != nullptr && ring_->refill(memory)) return;
     if (idle_.size() < max_idle_) idle_.push_back(std::move(memory));  // reserved: cannot throw
   }
   [[nodiscard]] std::unique_ptr<char[]> allocate() const;
 
   std::size_t buffer_size_;
   std::size_t max_idle_;
+  std::size_t headroom_;
   std::vector<std::unique_ptr<char[]>> idle_;
+  detail::BufferRing* ring_ = nullptr;
 };
+
+namespace detail {
+
+/// For backends and receives (not for handlers): attaching a ring, moving memory in and out.
+struct BufferPoolAccess {
+  [[nodiscard]] static BufferRing* ring(const BufferPool& pool) noexcept { return pool.ring_; }
+  static void set_ring(BufferPool& pool, BufferRing* ring) noexcept { pool.ring_ = ring; }
+  /// An idle buffer's memory, or new memory: to put in a ring.
+  [[nodiscard]] static std::unique_ptr<char[]> take_memory(BufferPool& pool) {
+    return pool.take_memory();
+  }
+  /// Memory of the pool's size (from take_memory, or that a ring lent out), as a Buffer of the
+  /// pool.
+  [[nodiscard]] static BufferPool::Buffer adopt(BufferPool& pool, char* memory) noexcept {
+    return BufferPool::Buffer{pool, std::unique_ptr<char[]>(memory)};
+  }
+};
+
+}  // namespace detail
 
 }  // namespace tasknet

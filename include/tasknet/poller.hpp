@@ -36,6 +36,10 @@
 //   once (the descriptor may be closed right after). The operation still completes, with
 //   -ECANCELED or, if it finished first, with its result. Until it does, the kernel may use the
 //   Waiter's buffers, so the scheduler resumes nobody and frees nothing before then.
+// * `buffer_group` sets up, on a pool's first receive, a ring of provided buffers that the pool
+//   feeds (detail::BufferRing): a recv_provided then names no buffer, the kernel takes one from
+//   the ring when data arrives, and the completion says which. A ring that has run dry fails the
+//   receive with -ENOBUFS, and the operation falls back to a poll (poll_readable) and a borrow.
 // The handlers do not change: the same awaitables run on both kinds of backend.
 #pragma once
 
@@ -50,6 +54,8 @@
 
 namespace tasknet {
 
+class BufferPool;
+
 /// One operation a completion-based backend has finished.
 struct Completion {
   detail::Waiter* waiter = nullptr;
@@ -57,6 +63,9 @@ struct Completion {
   int result = 0;
   /// A plain readiness wait ended by hang-up or error: it will never block this way again.
   bool closed = false;
+  /// recv_provided: which buffer of the group the kernel filled (taken back from the pool's
+  /// ring by the operation: detail::BufferRing::take); -1 if it took none.
+  int buffer_id = -1;
 };
 
 /// What the scheduler last saw of a (descriptor, direction) pair when it parks a task on it.
@@ -111,6 +120,13 @@ class Poller {
 
   /// Asks for `waiter`'s operation to end early, now.
   virtual void cancel(detail::Waiter& /*waiter*/) noexcept {}
+
+  /// The group of provided buffers (a ring the kernel takes from as data arrives) fed by `pool`,
+  /// set up on first use; nullopt when the backend has none for it (not supported here, or the
+  /// pool feeds another backend's), and a receive then waits for readiness and borrows.
+  virtual std::optional<std::uint16_t> buffer_group(BufferPool& /*pool*/) noexcept {
+    return std::nullopt;
+  }
 
   /// Submits what is queued, then blocks as `wait` does until operations complete. The span
   /// stays valid until the next call.

@@ -1,5 +1,6 @@
-// One non-blocking recv or send, with EINTR retried: shared by the try_ functions of Socket and
-// by the awaitable operations. Private to the library.
+// One non-blocking recv or send, with EINTR retried, and a completion's result in the same
+// terms: shared by the try_ functions of Socket and by the awaitable operations. Private to the
+// library.
 #pragma once
 
 #include <sys/socket.h>
@@ -20,6 +21,12 @@ struct Result {
 
   [[nodiscard]] bool would_block() const noexcept { return error == EAGAIN; }
 };
+
+/// A completion-based backend's result (bytes, or -errno) as a Result: -EAGAIN is would_block.
+inline Result from_completion(int result) noexcept {
+  if (result >= 0) return {static_cast<std::size_t>(result), 0};
+  return {0, -result == EWOULDBLOCK ? EAGAIN : -result};
+}
 
 inline Result recv_once(int fd, char* data, std::size_t size) noexcept {
   for (;;) {

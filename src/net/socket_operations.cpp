@@ -14,11 +14,7 @@ using detail::Attempt;
 using detail::IoRequest;
 
 namespace {
-/// A completion's result as a net_io::Result: -EAGAIN (nothing after all) is would_block.
-net_io::Result from_completion(int result) noexcept {
-  if (result >= 0) return {static_cast<std::size_t>(result), 0};
-  return {0, -result == EWOULDBLOCK ? EAGAIN : -result};
-}
+using net_io::from_completion;
 
 /// A recv's or send's completion: stores the bytes or the error, or says it found nothing.
 Attempt take_completion(int result, std::size_t& bytes, int& error) noexcept {
@@ -59,9 +55,10 @@ IoRequest RecvOperation::describe_recv(detail::Waiter& waiter) noexcept {
       .call = IoRequest::Call::recv, .data = self.buffer_.data(), .length = self.buffer_.size()};
 }
 
-Attempt RecvOperation::complete_recv(detail::Waiter& waiter, int result) noexcept {
+Attempt RecvOperation::complete_recv(detail::Waiter& waiter,
+                                     const Completion& completion) noexcept {
   auto& self = static_cast<RecvOperation&>(waiter);
-  return take_completion(result, self.received_, self.error_);
+  return take_completion(completion.result, self.received_, self.error_);
 }
 
 std::size_t RecvOperation::await_resume() const {
@@ -92,9 +89,10 @@ IoRequest SendOperation::describe_send(detail::Waiter& waiter) noexcept {
           .length = self.data_.size()};
 }
 
-Attempt SendOperation::complete_send(detail::Waiter& waiter, int result) noexcept {
+Attempt SendOperation::complete_send(detail::Waiter& waiter,
+                                     const Completion& completion) noexcept {
   auto& self = static_cast<SendOperation&>(waiter);
-  return take_completion(result, self.sent_, self.error_);
+  return take_completion(completion.result, self.sent_, self.error_);
 }
 
 std::size_t SendOperation::await_resume() const {
@@ -108,17 +106,14 @@ SendAllOperation::SendAllOperation(FileDescriptor& socket, std::string_view data
     : WaitOperation(socket.get(), Direction::writable, options, &io, true),
       socket_(socket),
       single_{const_cast<char*>(data.data()), data.size()},
-      pieces_(&single_, 1),
-      left_(data.size()) {}
+      pieces_(&single_, 1) {}
 
 SendAllOperation::SendAllOperation(FileDescriptor& socket, std::span<iovec> pieces,
                                    const WaitOptions& options) noexcept
     : WaitOperation(socket.get(), Direction::writable, options, &io, true),
       socket_(socket),
       single_{},
-      pieces_(pieces) {
-  for (const iovec& piece : pieces) left_ += piece.iov_len;
-}
+      pieces_(pieces) {}
 
 void SendAllOperation::skip_empty_pieces() noexcept {
   while (!pieces_.empty() && pieces_.front().iov_len == 0) pieces_ = pieces_.subspan(1);
@@ -126,7 +121,6 @@ void SendAllOperation::skip_empty_pieces() noexcept {
 
 void SendAllOperation::consume(std::size_t bytes) noexcept {
   sent_ += bytes;
-  left_ -= bytes;
   while (!pieces_.empty() && bytes >= pieces_.front().iov_len) {
     bytes -= pieces_.front().iov_len;
     pieces_ = pieces_.subspan(1);
@@ -140,8 +134,9 @@ void SendAllOperation::consume(std::size_t bytes) noexcept {
 Attempt SendAllOperation::attempt_send_rest(detail::Waiter& waiter) noexcept {
   auto& self = static_cast<SendAllOperation&>(waiter);
   const std::span<iovec>& left = self.pieces_;
-  while (self.left_ > 0) {
+  for (;;) {
     self.skip_empty_pieces();
+    if (left.empty()) break;
     // One piece: a plain send, which the kernel takes a little faster than sendmsg.
     const net_io::Result result =
         left.size() == 1 ? net_io::send_once(self.fd, static_cast<const char*>(left[0].iov_base),
@@ -168,16 +163,18 @@ IoRequest SendAllOperation::describe_send_rest(detail::Waiter& waiter) noexcept 
       .call = IoRequest::Call::sendmsg, .data = self.pieces_.data(), .length = self.pieces_.size()};
 }
 
-Attempt SendAllOperation::complete_send_rest(detail::Waiter& waiter, int result) noexcept {
+Attempt SendAllOperation::complete_send_rest(detail::Waiter& waiter,
+                                             const Completion& completion) noexcept {
   auto& self = static_cast<SendAllOperation&>(waiter);
-  const net_io::Result sent = from_completion(result);
+  const net_io::Result sent = from_completion(completion.result);
   if (sent.would_block()) return Attempt::would_block;
   if (sent.error != 0) {
     self.error_ = sent.error;
     return Attempt::done;
   }
   self.consume(sent.bytes);
-  return self.left_ == 0 ? Attempt::done : Attempt::would_block;
+  self.skip_empty_pieces();
+  return self.pieces_.empty() ? Attempt::done : Attempt::would_block;
 }
 
 void SendAllOperation::await_resume() const {

@@ -105,8 +105,10 @@ detail::IoRequest AcceptOperation::describe_accept(detail::Waiter& waiter) noexc
           .address_length = &self.peer_length_};
 }
 
-detail::Attempt AcceptOperation::complete_accept(detail::Waiter& waiter, int result) noexcept {
+detail::Attempt AcceptOperation::complete_accept(detail::Waiter& waiter,
+                                                 const Completion& completion) noexcept {
   auto& self = static_cast<AcceptOperation&>(waiter);
+  const int result = completion.result;
   if (result >= 0) {
     return self.adopt(result, self.peer_storage_, self.peer_length_) ? detail::Attempt::done
                                                                      : detail::Attempt::would_block;
@@ -116,8 +118,9 @@ detail::Attempt AcceptOperation::complete_accept(detail::Waiter& waiter, int res
   return detail::Attempt::done;
 }
 
-void AcceptOperation::discard_accepted(int result) noexcept {
-  if (result >= 0) ::close(result);
+void AcceptOperation::discard_accepted(detail::Waiter& /*waiter*/,
+                                       const Completion& completion) noexcept {
+  if (completion.result >= 0) ::close(completion.result);
 }
 
 Accepted AcceptOperation::await_resume() {
@@ -164,9 +167,10 @@ detail::IoRequest ConnectOperation::describe_connect(detail::Waiter& waiter) noe
           .length = self.address_.size()};
 }
 
-detail::Attempt ConnectOperation::complete_connect(detail::Waiter& waiter, int result) noexcept {
+detail::Attempt ConnectOperation::complete_connect(detail::Waiter& waiter,
+                                                   const Completion& completion) noexcept {
   auto& self = static_cast<ConnectOperation&>(waiter);
-  self.error_ = result < 0 ? -result : 0;
+  self.error_ = completion.result < 0 ? -completion.result : 0;
   return detail::Attempt::done;
 }
 

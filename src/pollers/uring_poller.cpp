@@ -1,10 +1,12 @@
 // io_uring(7), completion-based: the kernel performs recv, send, sendmsg, accept and connect
 // itself and reports each result, so a request costs no system call of its own. Everything
 // queued in a loop turn goes to the kernel in the one io_uring_enter that also waits. Plain
-// readiness waits (signalfd, eventfd, Socket::readable) become one-shot polls. The only file that
-// includes <liburing.h>.
+// readiness waits (signalfd, eventfd, Socket::readable) become one-shot polls. Receives into
+// pooled buffers (Socket::receive) take one from a ring of provided buffers that the pool feeds,
+// so a waiting connection holds no buffer. The only file that includes <liburing.h>.
 #include <liburing.h>
 #include <poll.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 
 #include <algorithm>
@@ -16,6 +18,7 @@
 #include <vector>
 
 #include "pollers/pollers.hpp"
+#include "tasknet/buffer_pool.hpp"
 
 namespace tasknet::pollers {
 namespace {
@@ -42,6 +45,109 @@ struct RingDeleter {
 [[noreturn]] void refuse(int error, const std::string& why) {
   throw std::system_error(error, std::system_category(), "cannot set up io_uring (" + why + ")");
 }
+
+/// A ring of provided buffers (IORING_REGISTER_PBUF_RING, 5.19) fed by one BufferPool: the
+/// kernel takes a buffer when a recv_provided's data arrives and names it in the completion.
+/// It holds as many buffers as the pool keeps idle (a power of two); a pool gives buffers back
+/// here first, so the ring refills as connections finish with them.
+class ProvidedBuffers final : public detail::BufferRing {
+ public:
+  /// Registers the ring as `group` and fills it from `pool`. Throws std::system_error when the
+  /// kernel refuses (before 5.19) or memory runs out.
+  ProvidedBuffers(io_uring& uring, BufferPool& pool, std::uint16_t group)
+      : uring_(&uring), pool_(&pool), group_(group), entries_(entries_for(pool)) {
+    const std::size_t bytes = entries_ * sizeof(io_uring_buf);
+    void* memory =
+        ::mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_ANONYMOUS | MAP_PRIVATE, -1, 0);
+    if (memory == MAP_FAILED) throw std::system_error(errno, std::system_category(), "mmap");
+    ring_ = static_cast<io_uring_buf_ring*>(memory);
+    io_uring_buf_ring_init(ring_);
+    io_uring_buf_reg registration{};
+    registration.ring_addr = reinterpret_cast<std::uintptr_t>(ring_);
+    registration.ring_entries = entries_;
+    registration.bgid = group_;
+    if (const int failed = io_uring_register_buf_ring(uring_, &registration, 0); failed < 0) {
+      ::munmap(ring_, bytes);
+      throw std::system_error(-failed, std::system_category(), "io_uring_register_buf_ring");
+    }
+    registered_ = true;
+    lent_.resize(entries_);
+    free_ids_.reserve(entries_);  // so that take() cannot fail
+    try {
+      for (unsigned id = 0; id < entries_; ++id) {
+        lent_[id] = detail::BufferPoolAccess::take_memory(pool);
+        publish(static_cast<int>(id));
+      }
+    } catch (...) {
+      release();
+      throw;
+    }
+    detail::BufferPoolAccess::set_ring(pool, this);
+  }
+  ProvidedBuffers(const ProvidedBuffers&) = delete;
+  ProvidedBuffers& operator=(const ProvidedBuffers&) = delete;
+  ~ProvidedBuffers() {
+    if (pool_ != nullptr) detail::BufferPoolAccess::set_ring(*pool_, nullptr);
+    release();
+  }
+
+  [[nodiscard]] std::uint16_t group() const noexcept { return group_; }
+  [[nodiscard]] bool fed_by(const BufferPool& pool) const noexcept { return pool_ == &pool; }
+
+  bool refill(std::unique_ptr<char[]>& memory) noexcept override {
+    if (free_ids_.empty() || !registered_) return false;  // every buffer is in the kernel's hands
+    const int id = free_ids_.back();
+    free_ids_.pop_back();
+    lent_[static_cast<std::size_t>(id)] = std::move(memory);
+    publish(id);
+    return true;
+  }
+
+  char* take(int id) noexcept override {
+    free_ids_.push_back(id);
+    return lent_[static_cast<std::size_t>(id)].release();
+  }
+
+  void pool_destroyed() noexcept override {
+    pool_ = nullptr;
+    release();  // no receive can be waiting on it: the pool outlives every receive using it
+  }
+
+ private:
+  static unsigned entries_for(const BufferPool& pool) noexcept {
+    unsigned entries = 1;
+    while (entries * 2 <= std::min<std::size_t>(pool.max_idle(), 32768)) entries *= 2;
+    return entries;
+  }
+
+  /// Hands buffer `id` to the kernel, the bytes to go after the pool's headroom.
+  void publish(int id) noexcept {
+    char* const start = lent_[static_cast<std::size_t>(id)].get() + pool_->headroom();
+    io_uring_buf_ring_add(ring_, start,
+                          static_cast<unsigned>(pool_->buffer_size() - pool_->headroom()),
+                          static_cast<unsigned short>(id), io_uring_buf_ring_mask(entries_), 0);
+    io_uring_buf_ring_advance(ring_, 1);
+  }
+
+  /// Unregisters the ring (the kernel lends nothing more from it) and frees what it held.
+  void release() noexcept {
+    if (registered_) io_uring_unregister_buf_ring(uring_, group_);
+    registered_ = false;
+    if (ring_ != nullptr) ::munmap(ring_, entries_ * sizeof(io_uring_buf));
+    ring_ = nullptr;
+    lent_.clear();
+    free_ids_.clear();
+  }
+
+  io_uring* uring_;
+  BufferPool* pool_;
+  std::uint16_t group_;
+  unsigned entries_;
+  io_uring_buf_ring* ring_ = nullptr;
+  bool registered_ = false;
+  std::vector<std::unique_ptr<char[]>> lent_;  // by buffer id: the memory in the kernel's hands
+  std::vector<int> free_ids_;                  // ids whose buffer a receive has taken
+};
 
 class UringPoller final : public Poller {
  public:
@@ -96,6 +202,27 @@ class UringPoller final : public Poller {
     io_uring_sqe_set_data(entry, &waiter);
   }
 
+  std::optional<std::uint16_t> buffer_group(BufferPool& pool) noexcept override {
+    if (detail::BufferPoolAccess::ring(pool) != nullptr) {
+      for (const std::unique_ptr<ProvidedBuffers>& buffers : provided_) {
+        if (buffers->fed_by(pool)) return buffers->group();
+      }
+      return std::nullopt;  // it feeds another scheduler's ring
+    }
+    // (UINT16_MAX itself means "no group" to a receive.)
+    if (!provided_buffers_work_ || provided_.size() >= UINT16_MAX) return std::nullopt;
+    try {
+      provided_.reserve(provided_.size() + 1);
+      const auto group = static_cast<std::uint16_t>(provided_.size());
+      provided_.push_back(std::make_unique<ProvidedBuffers>(*ring_, pool, group));
+      return group;
+    } catch (const std::exception&) {
+      // An older kernel (or no memory for the ring): receives wait for readiness and borrow.
+      provided_buffers_work_ = false;
+      return std::nullopt;
+    }
+  }
+
   void cancel(detail::Waiter& waiter) noexcept override {
     io_uring_sqe* entry = nullptr;
     try {
@@ -140,7 +267,7 @@ class UringPoller final : public Poller {
       const __u64 tag = io_uring_cqe_get_data64(cqe);
       if (tag == untracked || tag == LIBURING_UDATA_TIMEOUT) continue;
       auto* waiter = reinterpret_cast<detail::Waiter*>(static_cast<std::uintptr_t>(tag));
-      completions_.push_back(to_completion(*waiter, cqe->res));
+      completions_.push_back(to_completion(*waiter, *cqe));
     }
     io_uring_cq_advance(ring_.get(), seen);
     return completions_;
@@ -181,6 +308,14 @@ class UringPoller final : public Poller {
       case IoRequest::Call::recv:
         io_uring_prep_recv(entry, fd, request.data, request.length, 0);
         return;
+      case IoRequest::Call::recv_provided:
+        io_uring_prep_recv(entry, fd, nullptr, request.length, 0);
+        entry->flags |= IOSQE_BUFFER_SELECT;
+        entry->buf_group = request.buffer_group;
+        return;
+      case IoRequest::Call::poll_readable:
+        io_uring_prep_poll_add(entry, fd, POLLIN | POLLRDHUP);
+        return;
       case IoRequest::Call::send:
         // MSG_NOSIGNAL: a peer that has gone away is an EPIPE result, never a SIGPIPE.
         io_uring_prep_send(entry, fd, request.data, request.length, MSG_NOSIGNAL);
@@ -204,8 +339,15 @@ class UringPoller final : public Poller {
     }
   }
 
-  static Completion to_completion(detail::Waiter& waiter, int result) noexcept {
-    if (waiter.operation != nullptr || result < 0) return {.waiter = &waiter, .result = result};
+  static Completion to_completion(detail::Waiter& waiter, const io_uring_cqe& cqe) noexcept {
+    const int result = cqe.res;
+    if (waiter.operation != nullptr || result < 0) {
+      const bool took_buffer = (cqe.flags & IORING_CQE_F_BUFFER) != 0;
+      return {
+          .waiter = &waiter,
+          .result = result,
+          .buffer_id = took_buffer ? static_cast<int>(cqe.flags >> IORING_CQE_BUFFER_SHIFT) : -1};
+    }
     // A poll's result is what it saw: hang-up or error means no later wait would block.
     const unsigned seen = static_cast<unsigned>(result);
     const unsigned final_events =
@@ -223,6 +365,9 @@ class UringPoller final : public Poller {
   }
 
   std::unique_ptr<io_uring, RingDeleter> ring_;
+  // After ring_: unregistered before the ring is torn down.
+  std::vector<std::unique_ptr<ProvidedBuffers>> provided_;
+  bool provided_buffers_work_ = true;  // until the kernel refuses a ring
   std::vector<msghdr> headers_;
   std::vector<Completion> completions_;
 };

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <coroutine>
+#include <cstdint>
 #include <stop_token>
 
 #include "tasknet/detail/promise_base.hpp"
@@ -61,6 +62,11 @@ class WaitOperation : protected Waiter {
   /// Whether `scheduler`'s backend performs operations itself (io_uring) rather than reporting
   /// readiness: an awaitable that starts I/O before start() (connect) leaves it to the backend.
   [[nodiscard]] static bool submits_operations(const Scheduler& scheduler) noexcept;
+
+  /// Completion backends: the group of provided buffers `pool` feeds on `scheduler`'s backend
+  /// (set up on first use), or -1 when there is none for it.
+  [[nodiscard]] static std::int32_t provided_buffer_group(Scheduler& scheduler,
+                                                          BufferPool& pool) noexcept;
 
  private:
   void leave() noexcept;

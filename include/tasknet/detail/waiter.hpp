@@ -11,6 +11,10 @@
 #include "tasknet/clock.hpp"
 #include "tasknet/wait_options.hpp"
 
+namespace tasknet {
+struct Completion;
+}
+
 namespace tasknet::detail {
 
 /// What trying (readiness backends) or completing (completion backends) an operation led to.
@@ -23,14 +27,26 @@ enum class Attempt : std::uint8_t {
 /// An operation as a completion-based backend submits it: which system call, on the Waiter's
 /// descriptor, with which arguments. Everything pointed to stays valid until the completion.
 struct IoRequest {
-  enum class Call : std::uint8_t { recv, send, sendmsg, accept, connect };
+  enum class Call : std::uint8_t {
+    recv,
+    send,
+    sendmsg,
+    accept,
+    connect,
+    /// recv into a buffer the kernel picks, when the data arrives, from `buffer_group`
+    recv_provided,
+    /// wait until the descriptor is readable; completes with what poll(2) saw
+    poll_readable,
+  };
   Call call = Call::recv;
   /// recv/send: the bytes; sendmsg: the iovec array; accept/connect: the socket address.
   void* data = nullptr;
-  /// recv/send: bytes; sendmsg: iovecs; connect: the address's length.
+  /// recv/send/recv_provided: bytes; sendmsg: iovecs; connect: the address's length.
   std::size_t length = 0;
   /// accept: in, the room at `data`; out, the peer address's length.
   socklen_t* address_length = nullptr;
+  /// recv_provided: which of the backend's rings of buffers to take one from.
+  std::uint16_t buffer_group = 0;
 };
 
 struct Waiter;
@@ -42,11 +58,13 @@ struct Operation {
   Attempt (*attempt)(Waiter&) noexcept;
   /// Completion backends: what to submit. Called again after complete() says would_block.
   IoRequest (*describe)(Waiter&) noexcept;
-  /// Completion backends: takes the result (what the system call returned, or -errno).
-  Attempt (*complete)(Waiter&, int result) noexcept;
+  /// Completion backends: takes the result (what the system call returned, or -errno, and the
+  /// buffer the kernel picked for a recv_provided).
+  Attempt (*complete)(Waiter&, const Completion&) noexcept;
   /// Completion backends, optional: disposes of a result nobody will take, because the awaiting
-  /// frame was destroyed while the operation was in flight (accept closes the new descriptor).
-  void (*discard)(int result) noexcept = nullptr;
+  /// frame is being destroyed while the operation was in flight (accept closes the new
+  /// descriptor; a provided-buffer receive gives the buffer back). The Waiter is still alive.
+  void (*discard)(Waiter&, const Completion&) noexcept = nullptr;
   /// Completion backends: after a completion, try the next one at once with `attempt` (and
   /// submit only if it would block). For accept: a backlog is drained in one loop turn, as a
   /// readiness backend drains it, instead of one connection per turn.

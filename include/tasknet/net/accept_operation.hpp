@@ -33,8 +33,9 @@ class [[nodiscard]] AcceptOperation : public detail::WaitOperation {
  private:
   static detail::Attempt attempt_accept(detail::Waiter& waiter) noexcept;
   static detail::IoRequest describe_accept(detail::Waiter& waiter) noexcept;
-  static detail::Attempt complete_accept(detail::Waiter& waiter, int result) noexcept;
-  static void discard_accepted(int result) noexcept;
+  static detail::Attempt complete_accept(detail::Waiter& waiter,
+                                         const Completion& completion) noexcept;
+  static void discard_accepted(detail::Waiter& waiter, const Completion& completion) noexcept;
   static const detail::Operation io;
 
   /// Takes a new connection: false (and it is closed) when it is not TCP over IP.

@@ -29,7 +29,8 @@ class [[nodiscard]] ConnectOperation : public detail::WaitOperation {
   bool begin(Scheduler& scheduler) noexcept;
   static detail::Attempt attempt_finish(detail::Waiter& waiter) noexcept;
   static detail::IoRequest describe_connect(detail::Waiter& waiter) noexcept;
-  static detail::Attempt complete_connect(detail::Waiter& waiter, int result) noexcept;
+  static detail::Attempt complete_connect(detail::Waiter& waiter,
+                                          const Completion& completion) noexcept;
   static const detail::Operation io;
 
   Address address_;

@@ -29,7 +29,8 @@ class [[nodiscard]] RecvOperation : public detail::WaitOperation {
  private:
   static detail::Attempt attempt_recv(detail::Waiter& waiter) noexcept;
   static detail::IoRequest describe_recv(detail::Waiter& waiter) noexcept;
-  static detail::Attempt complete_recv(detail::Waiter& waiter, int result) noexcept;
+  static detail::Attempt complete_recv(detail::Waiter& waiter,
+                                       const Completion& completion) noexcept;
   static const detail::Operation io;
 
   FileDescriptor& socket_;

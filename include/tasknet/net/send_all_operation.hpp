@@ -39,7 +39,8 @@ class [[nodiscard]] SendAllOperation : public detail::WaitOperation {
  private:
   static detail::Attempt attempt_send_rest(detail::Waiter& waiter) noexcept;
   static detail::IoRequest describe_send_rest(detail::Waiter& waiter) noexcept;
-  static detail::Attempt complete_send_rest(detail::Waiter& waiter, int result) noexcept;
+  static detail::Attempt complete_send_rest(detail::Waiter& waiter,
+                                            const Completion& completion) noexcept;
   static const detail::Operation io;
 
   /// Steps past `bytes` that went: whole pieces, then into the first one not finished.
@@ -49,8 +50,7 @@ class [[nodiscard]] SendAllOperation : public detail::WaitOperation {
 
   FileDescriptor& socket_;
   iovec single_;             // the one piece of a plain send_all(data)
-  std::span<iovec> pieces_;  // what is left to send
-  std::size_t left_ = 0;     // bytes in pieces_
+  std::span<iovec> pieces_;  // what is left to send (empty pieces at the front skipped as it goes)
   std::size_t sent_ = 0;
   int error_ = 0;
 };

@@ -27,7 +27,8 @@ class [[nodiscard]] SendOperation : public detail::WaitOperation {
  private:
   static detail::Attempt attempt_send(detail::Waiter& waiter) noexcept;
   static detail::IoRequest describe_send(detail::Waiter& waiter) noexcept;
-  static detail::Attempt complete_send(detail::Waiter& waiter, int result) noexcept;
+  static detail::Attempt complete_send(detail::Waiter& waiter,
+                                       const Completion& completion) noexcept;
   static const detail::Operation io;
 
   FileDescriptor& socket_;

@@ -1,5 +1,5 @@
-// A connected TCP socket: move-only, closed on destruction, with awaitable recv, send and
-// send_all and the seed's waits (readable, writable).
+// A connected TCP socket: move-only, closed on destruction, with awaitable recv, receive (into
+// pooled buffers), send and send_all and the seed's waits (readable, writable).
 #pragma once
 
 #include <cstddef>
@@ -9,6 +9,7 @@
 
 #include "tasknet/file_descriptor.hpp"
 #include "tasknet/net/address.hpp"
+#include "tasknet/net/receive_operation.hpp"
 #include "tasknet/net/recv_operation.hpp"
 #include "tasknet/net/send_all_operation.hpp"
 #include "tasknet/net/send_operation.hpp"
@@ -31,6 +32,19 @@ class Socket {
   [[nodiscard]] RecvOperation recv(std::span<char> buffer,
                                    const WaitOptions& options = no_limits) noexcept {
     return RecvOperation{fd_, buffer, options};
+  }
+  /// See ReceiveOperation: waits for bytes, then receives them into a buffer from `pool`.
+  [[nodiscard]] ReceiveOperation receive(BufferPool& pool,
+                                         const WaitOptions& options = no_limits) noexcept {
+    return ReceiveOperation{fd_, pool, options};
+  }
+  /// receive() that times out after `timeout` (zero: never) and is cancelled by `stop`, without
+  /// a WaitOptions temporary in the awaiting frame (see readable_for).
+  [[nodiscard]] ReceiveOperation receive_for(BufferPool& pool, const Clock::duration& timeout,
+                                             const std::stop_token& stop) noexcept {
+    return timeout > Clock::duration::zero()
+               ? ReceiveOperation{fd_, pool, {.deadline = after(timeout), .stop = stop}}
+               : ReceiveOperation{fd_, pool, {.stop = stop}};
   }
   /// See SendOperation: bytes sent, possibly fewer than data.size().
   [[nodiscard]] SendOperation send(std::string_view data,

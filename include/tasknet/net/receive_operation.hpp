@@ -1,0 +1,87 @@
+// co_await socket.receive(pool): wait for bytes, then receive them into a buffer from a pool, so
+// that a connection holds a buffer only while it has bytes in hand.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <span>
+
+#include "tasknet/buffer_pool.hpp"
+#include "tasknet/detail/wait_operation.hpp"
+#include "tasknet/file_descriptor.hpp"
+
+namespace tasknet {
+
+/// What a receive into a pooled buffer brought. Kept small: a server's connections each keep
+/// one in their frames.
+struct Received {
+  /// Holds the bytes when some arrived; empty otherwise. Back to its pool when destroyed.
+  BufferPool::Buffer buffer;
+  /// How many bytes arrived: 0 at end of stream or when the wait ended first.
+  std::uint32_t size = 0;
+  /// ready: bytes arrived, or the stream ended. timed_out or cancelled: the wait ended first and
+  /// nothing was received.
+  WaitStatus status = WaitStatus::ready;
+
+  /// The bytes, inside `buffer` after its pool's headroom.
+  [[nodiscard]] std::span<char> bytes() noexcept {
+    return {buffer.data() + buffer.headroom(), size};
+  }
+  [[nodiscard]] bool end_of_stream() const noexcept {
+    return status == WaitStatus::ready && size == 0;
+  }
+};
+
+/// Awaitable: waits until bytes arrive, then receives up to a buffer's worth (less the pool's
+/// headroom) into a buffer borrowed from `pool`. A timeout or cancellation is a status, as for
+/// readable(), since a loop waiting for its next request expects both; a reset or other socket
+/// error throws std::system_error.
+///
+/// Readiness backends wait for readability and borrow only when the receive finds bytes. On
+/// io_uring the pool feeds a ring of provided buffers and the kernel picks one when the data
+/// arrives: one submitted operation, no system call of its own. When that ring has run dry
+/// (every buffer is held by a connection), the receive waits for readiness and borrows instead.
+class [[nodiscard]] ReceiveOperation : public detail::WaitOperation {
+ public:
+  ReceiveOperation(FileDescriptor& socket, BufferPool& pool, const WaitOptions& options) noexcept;
+  ReceiveOperation(const ReceiveOperation&) = delete;
+  ReceiveOperation& operator=(const ReceiveOperation&) = delete;
+  ~ReceiveOperation();
+
+  template <typename Promise>
+  bool await_suspend(std::coroutine_handle<Promise> awaiting) {
+    Scheduler& scheduler = socket_.attach(detail::scheduler_of(awaiting));
+    if (submits_operations(scheduler)) {
+      const std::int32_t group = provided_buffer_group(scheduler, pool_);
+      group_ = group < 0 ? no_group : static_cast<std::uint16_t>(group);
+    }
+    return start(scheduler, awaiting);
+  }
+
+  Received await_resume();
+
+ private:
+  static detail::Attempt attempt_receive(detail::Waiter& waiter) noexcept;
+  static detail::IoRequest describe_receive(detail::Waiter& waiter) noexcept;
+  static detail::Attempt complete_receive(detail::Waiter& waiter,
+                                          const Completion& completion) noexcept;
+  static void discard_received(detail::Waiter& waiter, const Completion& completion) noexcept;
+  static const detail::Operation io;
+
+  static constexpr std::uint16_t no_group = UINT16_MAX;
+
+  /// Takes back the provided buffer a completion names, if any, into memory_.
+  void adopt_provided(const Completion& completion) noexcept;
+  /// Gives memory_ back to the pool.
+  void give_back() noexcept;
+
+  // Packed, as the awaiter lives in every waiting connection's frame.
+  FileDescriptor& socket_;
+  BufferPool& pool_;
+  char* memory_ = nullptr;   ///< a buffer of pool_ holding the bytes, or being tried
+  std::int32_t result_ = 0;  ///< bytes received, or -errno
+  /// The backend's provided-buffer group fed by pool_; no_group: wait for readiness and borrow.
+  std::uint16_t group_ = no_group;
+};
+
+}  // namespace tasknet
