@@ -30,26 +30,24 @@ EchoService::EchoService(EchoConfig config)
     : config_(std::move(config)),
       read_size_(read_size_for(config_.recv_size)),
       iov_bytes_(pieces_for(config_, read_size_) * sizeof(iovec)),
-      buffers_(iov_bytes_ + read_size_, 64) {
+      buffers_(iov_bytes_ + read_size_, 64, iov_bytes_) {
   if (config_.drainable) drain_token_ = drain_.get_token();
 }
 
-std::span<char> EchoService::receive_area(BufferPool::Buffer& buffer) const {
-  return {buffer.data() + iov_bytes_, read_size_};
-}
-
-std::span<iovec> EchoService::reply_pieces(BufferPool::Buffer& buffer, std::size_t received) const {
-  const std::span<iovec> pieces{reinterpret_cast<iovec*>(buffer.data()),
+std::span<iovec> EchoService::reply_pieces(Received& received) const {
+  // The iovecs go in the buffer's headroom, before the bytes.
+  const std::span<iovec> pieces{reinterpret_cast<iovec*>(received.buffer.data()),
                                 iov_bytes_ / sizeof(iovec)};
-  char* const data = receive_area(buffer).data();
+  char* const data = received.bytes().data();
+  const std::size_t size = received.size;
   if (config_.prefix.empty()) {
-    pieces[0] = {data, received};
+    pieces[0] = {data, size};
     return pieces.first(1);
   }
   std::size_t count = 0;
-  for (std::size_t at = 0; at < received; at += config_.recv_size) {
+  for (std::size_t at = 0; at < size; at += config_.recv_size) {
     pieces[count++] = {const_cast<char*>(config_.prefix.data()), config_.prefix.size()};
-    pieces[count++] = {data + at, std::min(config_.recv_size, received - at)};
+    pieces[count++] = {data + at, std::min(config_.recv_size, size - at)};
   }
   return pieces.first(count);
 }
@@ -67,32 +65,30 @@ Task<void> EchoService::echo_handler(Socket client, Address address) {
   log_opened(address);
   try {
     for (;;) {
-      // The seed's `yield 'recv', client`, with the idle timeout when there is one.
-      const WaitStatus status = co_await client.readable_for(config_.idle_timeout, drain_token_);
-      if (status == WaitStatus::timed_out) {
+      // The seed's `yield 'recv', client` and `client.recv(1000)` in one, with the idle timeout
+      // when there is one. The bytes arrive in a pooled buffer: only a connection with data in
+      // hand holds one, so idle ones cost their frame alone, which is why this loop keeps no
+      // more locals than it must (each is in the frame).
+      Received received = co_await client.receive_for(buffers_, config_.idle_timeout, drain_token_);
+      if (received.status == WaitStatus::timed_out) {
         ++stats_.idle_timeouts;
         log_closed("idle timeout");
         break;
       }
-      if (status == WaitStatus::cancelled) {  // draining: no exchange is under way
+      if (received.status == WaitStatus::cancelled) {  // draining: no exchange is under way
         log_closed("server shutting down");
         close_gracefully(std::move(client));
         break;
       }
-      // Only a connection with data in hand holds a buffer: idle ones cost their frame alone,
-      // which is why this loop keeps no more locals than it must (each is in the frame).
-      BufferPool::Buffer buffer = buffers_.borrow();
-      const auto received = client.try_recv(receive_area(buffer));  // `client.recv(1000)`
-      if (!received) continue;  // woken, but the data was not there after all
-      if (*received == 0) {     // the peer closed: `if not data: break`
+      if (received.end_of_stream()) {  // the peer closed: `if not data: break`
         log_closed(nullptr);
         break;
       }
-      stats_.bytes_in += *received;
+      stats_.bytes_in += received.size;
       // The seed's `yield 'send', client` and `client.send(b'GOT:' + data)`, minus its bug:
       // send() may take only part, so send_all waits for room until every byte has gone.
-      co_await client.send_all(reply_pieces(buffer, *received));
-      stats_.bytes_out += *received + config_.prefix.size() * runs_in(*received);
+      co_await client.send_all(reply_pieces(received));
+      stats_.bytes_out += received.size + config_.prefix.size() * runs_in(received);
     }
   } catch (const std::system_error& error) {
     closed_by(error);
@@ -118,10 +114,9 @@ Task<void> EchoService::discard_until_closed(Socket client) {
   ++stats_.open;  // still open: a graceful shutdown waits for it (until its deadline)
   try {
     for (;;) {
-      if (co_await client.readable() != WaitStatus::ready) break;
-      BufferPool::Buffer buffer = buffers_.borrow();
-      const auto received = client.try_recv(receive_area(buffer));
-      if (received && *received == 0) break;  // the peer has closed: nothing will be lost now
+      const Received received = co_await client.receive(buffers_);
+      if (received.status != WaitStatus::ready) break;
+      if (received.end_of_stream()) break;  // the peer has closed: nothing will be lost now
     }
   } catch (const std::system_error&) {
     // A reset peer needs nothing more.
@@ -139,8 +134,9 @@ void EchoService::closed_by(const std::system_error& error) {
   log_closed(error.what());
 }
 
-std::size_t EchoService::runs_in(std::size_t received) const noexcept {
-  return config_.prefix.empty() ? 1 : (received + config_.recv_size - 1) / config_.recv_size;
+std::size_t EchoService::runs_in(const Received& received) const noexcept {
+  const std::size_t size = received.size;
+  return config_.prefix.empty() ? 1 : (size + config_.recv_size - 1) / config_.recv_size;
 }
 
 void EchoService::accept_failed(const std::system_error& error, std::FILE* errors) {

@@ -60,13 +60,11 @@ class EchoService {
   // Out of the coroutine, so that formatting leaves no temporaries in every connection's frame.
   void log_opened(const Address& address) const;
   void log_closed(const char* reason) const;
-  /// Where a receive goes in a pooled buffer: after the room for the reply's piece list.
-  [[nodiscard]] std::span<char> receive_area(BufferPool::Buffer& buffer) const;
-  /// Describes the reply to the `received` bytes in `buffer`: prefix and run, prefix and run...
-  /// The piece list goes at the start of the buffer.
-  std::span<iovec> reply_pieces(BufferPool::Buffer& buffer, std::size_t received) const;
-  /// How many prefixed runs a reply to `received` bytes has.
-  [[nodiscard]] std::size_t runs_in(std::size_t received) const noexcept;
+  /// Describes the reply to the `received` bytes: prefix and run, prefix and run... The piece
+  /// list goes in the buffer's headroom, before the bytes.
+  std::span<iovec> reply_pieces(Received& received) const;
+  /// How many prefixed runs a reply to the `received` bytes has.
+  [[nodiscard]] std::size_t runs_in(const Received& received) const noexcept;
   void end_accept_failure_episode();
   /// Counts and logs how a connection ended with an error.
   void closed_by(const std::system_error& error);
@@ -83,7 +81,7 @@ class EchoService {
   std::uint64_t failures_this_episode_ = 0;
   std::FILE* accept_errors_ = nullptr;
   std::size_t read_size_;  // bytes one receive may take
-  std::size_t iov_bytes_;  // room for the reply's pieces, at the start of each pooled buffer
+  std::size_t iov_bytes_;  // room for the reply's pieces: each pooled buffer's headroom
   BufferPool buffers_;
 };
 
