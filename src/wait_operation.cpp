@@ -21,9 +21,9 @@ bool WaitOperation::submits_operations(const Scheduler& scheduler) noexcept {
   return scheduler.completion_based();
 }
 
-std::int32_t WaitOperation::provided_buffer_group(Scheduler& scheduler, BufferPool& pool) noexcept {
-  const std::optional<std::uint16_t> group = scheduler.poller_->buffer_group(pool);
-  return group ? *group : -1;
+std::optional<std::uint16_t> WaitOperation::provided_buffer_group(Scheduler& scheduler,
+                                                                  BufferPool& pool) noexcept {
+  return scheduler.poller_->buffer_group(pool);
 }
 
 void WaitOperation::drop_stop_callback() noexcept {

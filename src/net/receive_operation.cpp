@@ -65,7 +65,6 @@ IoRequest ReceiveOperation::describe_receive(detail::Waiter& waiter) noexcept {
 
 void ReceiveOperation::adopt_provided(const Completion& completion) noexcept {
   if (completion.buffer_id < 0) return;
-  give_back();  // (never holds one here: a provided receive does not borrow)
   memory_ = BufferPoolAccess::ring(pool_)->take(completion.buffer_id);
 }
 

@@ -60,17 +60,17 @@ class ProvidedBuffers final : public detail::BufferRing {
     void* memory =
         ::mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_ANONYMOUS | MAP_PRIVATE, -1, 0);
     if (memory == MAP_FAILED) throw std::system_error(errno, std::system_category(), "mmap");
-    ring_ = static_cast<io_uring_buf_ring*>(memory);
-    io_uring_buf_ring_init(ring_);
+    auto* ring = static_cast<io_uring_buf_ring*>(memory);
+    io_uring_buf_ring_init(ring);
     io_uring_buf_reg registration{};
-    registration.ring_addr = reinterpret_cast<std::uintptr_t>(ring_);
+    registration.ring_addr = reinterpret_cast<std::uintptr_t>(ring);
     registration.ring_entries = entries_;
     registration.bgid = group_;
     if (const int failed = io_uring_register_buf_ring(uring_, &registration, 0); failed < 0) {
-      ::munmap(ring_, bytes);
+      ::munmap(ring, bytes);
       throw std::system_error(-failed, std::system_category(), "io_uring_register_buf_ring");
     }
-    registered_ = true;
+    ring_ = ring;  // registered from here on
     lent_.resize(entries_);
     free_ids_.reserve(entries_);  // so that take() cannot fail
     try {
@@ -95,7 +95,8 @@ class ProvidedBuffers final : public detail::BufferRing {
   [[nodiscard]] bool fed_by(const BufferPool& pool) const noexcept { return pool_ == &pool; }
 
   bool refill(std::unique_ptr<char[]>& memory) noexcept override {
-    if (free_ids_.empty() || !registered_) return false;  // every buffer is in the kernel's hands
+    // Every buffer is in the kernel's hands, or the ring is gone.
+    if (free_ids_.empty() || ring_ == nullptr) return false;
     const int id = free_ids_.back();
     free_ids_.pop_back();
     lent_[static_cast<std::size_t>(id)] = std::move(memory);
@@ -131,9 +132,10 @@ class ProvidedBuffers final : public detail::BufferRing {
 
   /// Unregisters the ring (the kernel lends nothing more from it) and frees what it held.
   void release() noexcept {
-    if (registered_) io_uring_unregister_buf_ring(uring_, group_);
-    registered_ = false;
-    if (ring_ != nullptr) ::munmap(ring_, entries_ * sizeof(io_uring_buf));
+    if (ring_ != nullptr) {
+      io_uring_unregister_buf_ring(uring_, group_);
+      ::munmap(ring_, entries_ * sizeof(io_uring_buf));
+    }
     ring_ = nullptr;
     lent_.clear();
     free_ids_.clear();
@@ -143,8 +145,7 @@ class ProvidedBuffers final : public detail::BufferRing {
   BufferPool* pool_;
   std::uint16_t group_;
   unsigned entries_;
-  io_uring_buf_ring* ring_ = nullptr;
-  bool registered_ = false;
+  io_uring_buf_ring* ring_ = nullptr;          // registered with the kernel while not null
   std::vector<std::unique_ptr<char[]>> lent_;  // by buffer id: the memory in the kernel's hands
   std::vector<int> free_ids_;                  // ids whose buffer a receive has taken
 };

@@ -5,6 +5,7 @@
 
 #include <coroutine>
 #include <cstdint>
+#include <optional>
 #include <stop_token>
 
 #include "tasknet/detail/promise_base.hpp"
@@ -64,9 +65,9 @@ class WaitOperation : protected Waiter {
   [[nodiscard]] static bool submits_operations(const Scheduler& scheduler) noexcept;
 
   /// Completion backends: the group of provided buffers `pool` feeds on `scheduler`'s backend
-  /// (set up on first use), or -1 when there is none for it.
-  [[nodiscard]] static std::int32_t provided_buffer_group(Scheduler& scheduler,
-                                                          BufferPool& pool) noexcept;
+  /// (set up on first use), or nullopt when there is none for it.
+  [[nodiscard]] static std::optional<std::uint16_t> provided_buffer_group(
+      Scheduler& scheduler, BufferPool& pool) noexcept;
 
  private:
   void leave() noexcept;

@@ -52,8 +52,7 @@ class [[nodiscard]] ReceiveOperation : public detail::WaitOperation {
   bool await_suspend(std::coroutine_handle<Promise> awaiting) {
     Scheduler& scheduler = socket_.attach(detail::scheduler_of(awaiting));
     if (submits_operations(scheduler)) {
-      const std::int32_t group = provided_buffer_group(scheduler, pool_);
-      group_ = group < 0 ? no_group : static_cast<std::uint16_t>(group);
+      group_ = provided_buffer_group(scheduler, pool_).value_or(no_group);
     }
     return start(scheduler, awaiting);
   }
