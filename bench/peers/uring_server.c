@@ -3,8 +3,10 @@
  * every accept, recv and send; one io_uring_submit_and_wait per loop turn submits them all and
  * waits. Per connection: one recv of up to 64 KiB into its own buffer, answered by one sendmsg of
  * its chunks (the rest resubmitted if the send was partial) before the next recv: backpressure.
+ * The ring is set up as tasknet's is (COOP_TASKRUN), so that the two differ only in their code.
  * Usage: uring_server PORT */
 #include <liburing.h>
+#include <errno.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <stdint.h>
@@ -107,8 +109,17 @@ int main(int argc, char** argv) {
     perror("uring_server: bind/listen");
     return 1;
   }
-  struct io_uring_params params = {.flags = IORING_SETUP_CQSIZE, .cq_entries = 16384};
+  /* COOP_TASKRUN (5.19): the kernel finishes completions when we enter it anyway instead of
+   * interrupting us, as tasknet's backend asks; without it this peer spent 14% more CPU per
+   * request at 50 x 64 B. An older kernel refuses the flags: then without them. */
+  struct io_uring_params params = {
+      .flags = IORING_SETUP_CQSIZE | IORING_SETUP_COOP_TASKRUN | IORING_SETUP_TASKRUN_FLAG,
+      .cq_entries = 16384};
   int failed = io_uring_queue_init_params(4096, &ring, &params);
+  if (failed == -EINVAL) {
+    params = (struct io_uring_params){.flags = IORING_SETUP_CQSIZE, .cq_entries = 16384};
+    failed = io_uring_queue_init_params(4096, &ring, &params);
+  }
   if (failed < 0) {
     fprintf(stderr, "uring_server: io_uring_queue_init: %s\n", strerror(-failed));
     return 1;
