@@ -266,9 +266,7 @@ void Scheduler::park(detail::Waiter& waiter, LastSeen last_seen) {
     try {
       sleeping_.push(waiter);
     } catch (...) {
-      if (slot != nullptr && !edge_triggered_ && !completion_based_) {
-        poller_->unwatch(waiter.fd, waiter.direction);
-      }
+      if (slot != nullptr && unwatches()) poller_->unwatch(waiter.fd, waiter.direction);
       throw;
     }
   }
@@ -295,7 +293,7 @@ void Scheduler::unpark(detail::Waiter& waiter) noexcept {
     if (slot == &waiter) {
       slot = nullptr;
       --fd_waiter_count_;
-      if (!edge_triggered_ && !completion_based_) poller_->unwatch(waiter.fd, waiter.direction);
+      if (unwatches()) poller_->unwatch(waiter.fd, waiter.direction);
     }
   }
   if (waiter.timer_slot != detail::Waiter::no_timer) sleeping_.erase(waiter);

@@ -142,6 +142,9 @@ class Scheduler {
   /// first: the task resumes when the kernel confirms, with `status` unless it had finished.
   void interrupt(detail::Waiter& waiter, WaitStatus status) noexcept;
   void finish_wait(detail::Waiter& waiter, WaitStatus status) noexcept;
+  /// A level-triggered readiness poller (select, poll) watches only while a task waits, so it
+  /// is told when a wait ends; epoll keeps watching, and io_uring never watches.
+  [[nodiscard]] bool unwatches() const noexcept { return !edge_triggered_ && !completion_based_; }
   FdWaits& waits_of(int fd) {
     return static_cast<std::size_t>(fd) < waiting_.size() ? waiting_[fd] : grow_waits_to(fd);
   }

@@ -93,6 +93,8 @@ class ProvidedBuffers final : public detail::BufferRing {
 
   [[nodiscard]] std::uint16_t group() const noexcept { return group_; }
   [[nodiscard]] bool fed_by(const BufferPool& pool) const noexcept { return pool_ == &pool; }
+  /// Its pool has gone: it is unregistered and holds nothing, and its group number is free.
+  [[nodiscard]] bool retired() const noexcept { return pool_ == nullptr; }
 
   bool refill(std::unique_ptr<char[]>& memory) noexcept override {
     // Every buffer is in the kernel's hands, or the ring is gone.
@@ -210,9 +212,18 @@ class UringPoller final : public Poller {
       }
       return std::nullopt;  // it feeds another scheduler's ring
     }
-    // (UINT16_MAX itself means "no group" to a receive.)
-    if (!provided_buffers_work_ || provided_.size() >= UINT16_MAX) return std::nullopt;
+    if (!provided_buffers_work_) return std::nullopt;
     try {
+      // A program that makes and drops pools reuses the group numbers of those gone.
+      const auto retired = std::find_if(provided_.begin(), provided_.end(),
+                                        [](const auto& buffers) { return buffers->retired(); });
+      if (retired != provided_.end()) {
+        const std::uint16_t group = (*retired)->group();
+        *retired = std::make_unique<ProvidedBuffers>(*ring_, pool, group);
+        return group;
+      }
+      // (UINT16_MAX itself means "no group" to a receive.)
+      if (provided_.size() >= UINT16_MAX) return std::nullopt;
       provided_.reserve(provided_.size() + 1);
       const auto group = static_cast<std::uint16_t>(provided_.size());
       provided_.push_back(std::make_unique<ProvidedBuffers>(*ring_, pool, group));

@@ -217,6 +217,27 @@ TEST_P(ReceiveIntoPool, APoolAndItsSchedulerMayGoInEitherOrder) {
   }
 }
 
+// Pools made and dropped one after another beside one that stays, all on one scheduler (on
+// io_uring: each new pool's ring takes the group number a dropped one gave up).
+TEST_P(ReceiveIntoPool, PoolsMadeAndDroppedOneAfterAnotherKeepReceiving) {
+  Scheduler scheduler({.backend = GetParam()});
+  BufferPool staying(64, 4, headroom);
+  for (int round = 0; round < 4; ++round) {
+    const std::string text = "pool " + std::to_string(round);
+    {
+      BufferPool dropped(64 + round, 2, headroom);
+      BlockingClient client(port());
+      client.send_all(text);
+      client.shutdown_write();
+      EXPECT_EQ(run_to_completion(scheduler, receive_all(listener, dropped)), text);
+    }
+    BlockingClient client(port());
+    client.send_all("staying, " + text);
+    client.shutdown_write();
+    EXPECT_EQ(run_to_completion(scheduler, receive_all(listener, staying)), "staying, " + text);
+  }
+}
+
 // A pool feeds one scheduler's ring at a time: a second scheduler using it at the same time
 // receives by waiting and borrowing.
 TEST_P(ReceiveIntoPool, TwoSchedulersMayShareAPoolOneAtATime) {
