@@ -95,6 +95,8 @@ class BufferPool {
 
   [[nodiscard]] std::size_t buffer_size() const noexcept { return buffer_size_; }
   [[nodiscard]] std::size_t headroom() const noexcept { return headroom_; }
+  /// How many bytes a receive may put in a buffer: all of it after the headroom.
+  [[nodiscard]] std::size_t receive_size() const noexcept { return buffer_size_ - headroom_; }
   [[nodiscard]] std::size_t max_idle() const noexcept { return max_idle_; }
   [[nodiscard]] std::size_t idle_count() const noexcept { return idle_.size(); }
 

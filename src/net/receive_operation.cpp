@@ -42,7 +42,7 @@ Attempt ReceiveOperation::attempt_receive(detail::Waiter& waiter) noexcept {
     self.result_ = -ENOMEM;
     return Attempt::done;
   }
-  const std::size_t room = self.pool_.buffer_size() - self.pool_.headroom();
+  const std::size_t room = self.pool_.receive_size();
   const net_io::Result result =
       net_io::recv_once(self.fd, self.memory_ + self.pool_.headroom(), room);
   if (result.would_block()) {
@@ -59,7 +59,7 @@ IoRequest ReceiveOperation::describe_receive(detail::Waiter& waiter) noexcept {
   auto& self = static_cast<ReceiveOperation&>(waiter);
   if (self.group_ == no_group) return {.call = IoRequest::Call::poll_readable};
   return {.call = IoRequest::Call::recv_provided,
-          .length = self.pool_.buffer_size() - self.pool_.headroom(),
+          .length = self.pool_.receive_size(),
           .buffer_group = self.group_};
 }
 

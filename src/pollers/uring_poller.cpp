@@ -126,8 +126,7 @@ class ProvidedBuffers final : public detail::BufferRing {
   /// Hands buffer `id` to the kernel, the bytes to go after the pool's headroom.
   void publish(int id) noexcept {
     char* const start = lent_[static_cast<std::size_t>(id)].get() + pool_->headroom();
-    io_uring_buf_ring_add(ring_, start,
-                          static_cast<unsigned>(pool_->buffer_size() - pool_->headroom()),
+    io_uring_buf_ring_add(ring_, start, static_cast<unsigned>(pool_->receive_size()),
                           static_cast<unsigned short>(id), io_uring_buf_ring_mask(entries_), 0);
     io_uring_buf_ring_advance(ring_, 1);
   }
