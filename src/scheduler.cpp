@@ -81,7 +81,7 @@ void Scheduler::spawn(Task<void> task) {
   promise.set_detached_slot(detached_.size());
   detached_.push_back(frame);
   try {
-    ready_.push_back(frame);
+    ready_.push_back({frame});
   } catch (...) {
     detached_.pop_back();
     frame.destroy();
@@ -110,8 +110,40 @@ void Scheduler::run_ready_tasks() {
   // Only the tasks ready when this turn began, so tasks that keep yielding cannot keep the loop
   // from timers and I/O for longer than a turn (or, for I/O, poll_interval tasks).
   for (std::size_t turn = ready_.size(); turn > 0 && !stop_requested_; --turn) {
-    ready_.pop_front().resume();
+    const ReadyTask next = ready_.pop_front();
     ++runs_since_poll_;
+    if (next.attempt_first != nullptr && !attempt_queued(*next.attempt_first)) continue;
+    next.task.resume();
+  }
+}
+
+void Scheduler::queue_attempt(detail::Waiter& waiter) noexcept {
+  waiter.attempt_queued = true;  // and parked until its turn, like any waiter
+  // The ready queue's growth is the only allocation here; if memory is gone, nothing can go on.
+  ready_.push_back({waiter.task, &waiter});
+}
+
+bool Scheduler::attempt_queued(detail::Waiter& waiter) noexcept {
+  // Interrupted meanwhile (deadline, stop, close): finish_wait left this entry to resume it.
+  if (!waiter.attempt_queued) return true;
+  waiter.attempt_queued = false;
+  if (waiter.operation->attempt(waiter) == detail::Attempt::done) {
+    unpark(waiter);
+    waiter.status = WaitStatus::ready;
+    return true;
+  }
+  // A spurious wake-up: it stays parked, and waits for the next edge or completion.
+  if (!completion_based_) {
+    mark_not_ready(waiter.fd, waiter.direction);
+    return false;
+  }
+  try {
+    submit(waiter);
+    return false;
+  } catch (...) {
+    unpark(waiter);
+    waiter.status = WaitStatus::cancelled;  // the backend refused: end it as cancelled
+    return true;
   }
 }
 
@@ -151,6 +183,11 @@ void Scheduler::on_ready(FdWaits& waits, int fd, Direction direction, bool close
   }
   detail::Waiter* waiter = waits.waiter[way];
   if (waiter == nullptr) return;
+  if (waiter->attempt_queued) return;  // its turn to try is coming already
+  if (waiter->operation != nullptr && waiter->operation->attempt_at_turn) {
+    queue_attempt(*waiter);
+    return;
+  }
   // An operation that does I/O retries it here; a spurious wake-up keeps the task parked.
   if (waiter->operation != nullptr &&
       waiter->operation->attempt(*waiter) == detail::Attempt::would_block) {
@@ -186,11 +223,16 @@ void Scheduler::on_completion(const Completion& completion) noexcept {
   }
   // An operation that finished before its cancellation took effect keeps its result: the bytes
   // it moved are not lost.
-  if (operation->complete(waiter, completion) == detail::Attempt::done) {
+  const detail::Attempt outcome = operation->complete(waiter, completion);
+  if (outcome == detail::Attempt::done) {
     if (operation->try_after_completion && interrupted_by == WaitStatus::ready) {
       readiness_of(waiter) = detail::Readiness::ready;
     }
     finish_wait(waiter, WaitStatus::ready);
+    return;
+  }
+  if (outcome == detail::Attempt::try_at_turn && interrupted_by == WaitStatus::ready) {
+    queue_attempt(waiter);
     return;
   }
   if (interrupted_by == WaitStatus::ready) {
@@ -235,8 +277,12 @@ void Scheduler::interrupt(detail::Waiter& waiter, WaitStatus status) noexcept {
 void Scheduler::finish_wait(detail::Waiter& waiter, WaitStatus status) noexcept {
   unpark(waiter);
   waiter.status = status;
+  if (waiter.attempt_queued) {      // in the ready queue already, to try its operation
+    waiter.attempt_queued = false;  // so that its turn resumes it, with `status`, untried
+    return;
+  }
   // The ready queue's growth is the only allocation here; if memory is gone, nothing can go on.
-  ready_.push_back(waiter.task);
+  ready_.push_back({waiter.task});
 }
 
 Scheduler::FdWaits& Scheduler::grow_waits_to(int fd) {

@@ -97,8 +97,15 @@ class Scheduler {
     return direction == Direction::readable ? 0 : 1;
   }
 
+  /// An entry of the ready queue: a task to resume, and for a task whose operation waits for its
+  /// turn to try (Operation::attempt_at_turn), the parked waiter to try first.
+  struct ReadyTask {
+    std::coroutine_handle<> task;
+    detail::Waiter* attempt_first = nullptr;
+  };
+
   // For awaitables (friends).
-  void make_ready(std::coroutine_handle<> task) { ready_.push_back(task); }
+  void make_ready(std::coroutine_handle<> task) { ready_.push_back({task}); }
   // Inline: each runs several times per request.
   [[nodiscard]] detail::Readiness readiness(int fd, Direction direction) const noexcept {
     return static_cast<std::size_t>(fd) < waiting_.size()
@@ -128,6 +135,11 @@ class Scheduler {
   void give_back_block(void* block) noexcept;
 
   void run_ready_tasks();
+  /// Puts a parked waiter in the ready queue, to try its operation when its turn comes.
+  void queue_attempt(detail::Waiter& waiter) noexcept;
+  /// Tries the operation of a waiter whose turn has come; returns whether its task resumes now
+  /// (the operation finished, or the wait ended meanwhile) or stays parked (would block).
+  [[nodiscard]] bool attempt_queued(detail::Waiter& waiter) noexcept;
   void poll_for_io();
   void on_event(const PollEvent& event) noexcept;
   void on_ready(FdWaits& waits, int fd, Direction direction, bool closed) noexcept;
@@ -154,8 +166,8 @@ class Scheduler {
   bool edge_triggered_;    // poller_->edge_triggered(), asked once
   bool completion_based_;  // poller_->completion_based(), asked once
   ErrorHandler on_task_error_;
-  detail::RingQueue<std::coroutine_handle<>> ready_;  // the seed's `tasks`
-  std::vector<FdWaits> waiting_;                      // the seed's recv_wait and send_wait, by fd
+  detail::RingQueue<ReadyTask> ready_;  // the seed's `tasks`
+  std::vector<FdWaits> waiting_;        // the seed's recv_wait and send_wait, by fd
   std::size_t fd_waiter_count_ = 0;
   std::size_t in_flight_count_ = 0;                // operations submitted to a completion backend
   detail::TimerHeap sleeping_;                     // tasks waiting for a deadline

@@ -1,6 +1,6 @@
-// Receiving into pooled buffers on both kinds of backend: borrow-and-recv when a readiness backend
-// says the socket is readable; a recv from the pool's ring of provided buffers on io_uring, or, if
-// that ring has run dry, a poll and then borrow-and-recv.
+// Receiving into pooled buffers on both kinds of backend: borrow-and-recv at the task's turn once
+// a readiness backend says the socket is readable; a recv from the pool's ring of provided buffers
+// on io_uring, or, if that ring has run dry, a poll and then borrow-and-recv at the task's turn.
 #include "tasknet/net/receive_operation.hpp"
 
 #include <new>
@@ -15,8 +15,13 @@ using detail::Attempt;
 using detail::BufferPoolAccess;
 using detail::IoRequest;
 
-const detail::Operation ReceiveOperation::io{&attempt_receive, &describe_receive, &complete_receive,
-                                             &discard_received};
+// On a readiness backend the receive borrows when its task's turn comes, so that a buffer is
+// held from the receive to the reply and one buffer can serve connection after connection.
+const detail::Operation ReceiveOperation::io{.attempt = &attempt_receive,
+                                             .describe = &describe_receive,
+                                             .complete = &complete_receive,
+                                             .discard = &discard_received,
+                                             .attempt_at_turn = true};
 
 ReceiveOperation::ReceiveOperation(FileDescriptor& socket, BufferPool& pool,
                                    const WaitOptions& options) noexcept
@@ -71,12 +76,12 @@ void ReceiveOperation::adopt_provided(const Completion& completion) noexcept {
 Attempt ReceiveOperation::complete_receive(detail::Waiter& waiter,
                                            const Completion& completion) noexcept {
   auto& self = static_cast<ReceiveOperation&>(waiter);
-  if (self.group_ == no_group) {  // a poll: the socket is readable (or failed), so receive now
+  if (self.group_ == no_group) {  // a poll: the socket is readable (or failed)
     if (completion.result < 0) {
       self.result_ = completion.result;
       return Attempt::done;
     }
-    return attempt_receive(waiter);  // would_block (a spurious wake-up): polled again
+    return Attempt::try_at_turn;  // borrow and receive then, as on a readiness backend
   }
   self.adopt_provided(completion);
   if (completion.result == -ENOBUFS) {

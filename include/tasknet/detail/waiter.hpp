@@ -22,6 +22,9 @@ enum class Attempt : std::uint8_t {
   done,         ///< the operation finished (with a result or an error): resume the task
   would_block,  ///< not finished: keep the task parked (readiness: wait for the next wake-up;
                 ///< completion: submit the operation again, as described now)
+  /// Completion backends: what completed was a wait for readiness (the receive's fallback when
+  /// its ring of buffers ran dry): try the operation with `attempt` when the task's turn comes.
+  try_at_turn,
 };
 
 /// An operation as a completion-based backend submits it: which system call, on the Waiter's
@@ -69,6 +72,12 @@ struct Operation {
   /// submit only if it would block). For accept: a backlog is drained in one loop turn, as a
   /// readiness backend drains it, instead of one connection per turn.
   bool try_after_completion = false;
+  /// Readiness backends: when the poller reports the descriptor ready, try the operation when
+  /// the task's turn comes in the ready queue, not at once while the scheduler goes through the
+  /// poller's events. For a receive that borrows a buffer to try: one wait may report hundreds
+  /// of readable sockets, and trying them all there would borrow a buffer for each before any
+  /// task has run to give one back.
+  bool attempt_at_turn = false;
 };
 
 /// What the scheduler knows of a descriptor's readiness in one direction.
@@ -102,6 +111,9 @@ struct Waiter {
   /// Every operation on `fd` keeps the scheduler's readiness record current (descriptors tasknet
   /// owns): a plain wait may then trust a reported readiness, and the next edge after EAGAIN.
   bool trust_readiness = false;
+  /// Readiness backends: reported ready, and in the ready queue to try its operation (see
+  /// Operation::attempt_at_turn); still parked until then.
+  bool attempt_queued = false;
 };
 
 }  // namespace tasknet::detail

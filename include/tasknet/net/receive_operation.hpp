@@ -37,10 +37,13 @@ struct Received {
 /// readable(), since a loop waiting for its next request expects both; a reset or other socket
 /// error throws std::system_error.
 ///
-/// Readiness backends wait for readability and borrow only when the receive finds bytes. On
-/// io_uring the pool feeds a ring of provided buffers and the kernel picks one when the data
-/// arrives: one submitted operation, no system call of its own. When that ring has run dry
-/// (every buffer is held by a connection), the receive waits for readiness and borrows instead.
+/// Readiness backends wait for readability, then borrow and receive when the task's turn comes
+/// in the ready queue (not while the scheduler goes through the poller's events), so a buffer is
+/// held only from the receive to the task's next step, and is given back at once if no bytes
+/// came. On io_uring the pool feeds a ring of provided buffers and the kernel picks one when the
+/// data arrives: one submitted operation, no system call of its own. When that ring has run dry
+/// (every buffer is held by a connection), the receive waits for readiness and borrows at its
+/// turn instead.
 class [[nodiscard]] ReceiveOperation : public detail::WaitOperation {
  public:
   ReceiveOperation(FileDescriptor& socket, BufferPool& pool, const WaitOptions& options) noexcept;
