@@ -52,6 +52,10 @@ class EchoService {
   /// One line: "stats: open 3, accepted 10, bytes in 1000, bytes out 1040, errors: ...".
   void print_stats(std::FILE* out) const { stats_.snapshot().print(out); }
 
+  /// Ends a period of the receive buffers' use (BufferPool::trim): call it now and then, so that
+  /// a busy server keeps as many buffers as it uses and an idle one lets them go.
+  void trim_buffers() noexcept { buffers_.trim(); }
+
   /// For tcp_server's on_accept_error: logs the first failure of an episode to `errors` and
   /// counts the rest; the next accepted connection ends the episode, and says so.
   void accept_failed(const std::system_error& error, std::FILE* errors);

@@ -37,6 +37,7 @@ EchoWorker::EchoWorker(const CommandLine& options, TcpListener listener,
       shutdown_timeout_(from_seconds(options.shutdown_timeout_s)) {
   scheduler_.spawn(serve(std::move(listener)));
   scheduler_.spawn(answer_doorbell());
+  scheduler_.spawn(trim_buffers_now_and_then());
 }
 
 EchoWorker::~EchoWorker() {
@@ -110,6 +111,14 @@ Task<void> EchoWorker::stop_when_drained(TimePoint deadline) {
     co_await sleep_for(std::chrono::milliseconds(5));
   }
   scheduler_.stop();  // what is left is closed as the scheduler goes
+}
+
+Task<void> EchoWorker::trim_buffers_now_and_then() {
+  // Ends when the scheduler stops (shutdown, or a failed listener), like every task left.
+  for (;;) {
+    co_await sleep_for(std::chrono::seconds(1));
+    service_.trim_buffers();
+  }
 }
 
 }  // namespace tasknet::echo

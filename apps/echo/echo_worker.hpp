@@ -50,6 +50,7 @@ class EchoWorker {
   Task<void> serve(TcpListener listener);
   Task<void> answer_doorbell();
   Task<void> stop_when_drained(TimePoint deadline);
+  Task<void> trim_buffers_now_and_then();
 
   // In this order so that the scheduler, destroyed first, takes its tasks with it before the
   // doorbell they wait on and the service whose buffers they borrow.

@@ -2,6 +2,7 @@
 // connection holds no buffer. One pool per scheduler thread; not thread-safe.
 #pragma once
 
+#include <algorithm>
 #include <cstddef>
 #include <memory>
 #include <span>
@@ -83,8 +84,9 @@ class BufferPool {
 
   /// Buffers of `buffer_size` bytes; at most `max_idle` are kept for reuse, so a burst of
   /// borrowing does not pin its peak memory forever (and a backend's ring of provided buffers
-  /// fed by this pool holds about as many). Socket::receive fills each buffer after its first
-  /// `headroom` bytes, which are the borrower's: room for a reply's header or iovecs.
+  /// fed by this pool holds about as many), until trim() is first called. Socket::receive fills
+  /// each buffer after its first `headroom` bytes, which are the borrower's: room for a reply's
+  /// header or iovecs.
   explicit BufferPool(std::size_t buffer_size, std::size_t max_idle = 256,
                       std::size_t headroom = 0);
   BufferPool(const BufferPool&) = delete;  // a ring may point at it
@@ -99,26 +101,54 @@ class BufferPool {
   [[nodiscard]] std::size_t receive_size() const noexcept { return buffer_size_ - headroom_; }
   [[nodiscard]] std::size_t max_idle() const noexcept { return max_idle_; }
   [[nodiscard]] std::size_t idle_count() const noexcept { return idle_.size(); }
+  /// Buffers in use: lent out, or in a backend's ring.
+  [[nodiscard]] std::size_t in_use_count() const noexcept { return made_ - idle_.size(); }
+
+  /// Ends a period of use; call it regularly (tasknet-echo does every second). It frees the idle
+  /// buffers beyond what the period had in use at its busiest (and beyond max_idle). From the
+  /// first call on, buffers given back are always kept, and only trim() frees them. So a load
+  /// that needs more than max_idle buffers at once stops allocating and freeing them (io_uring
+  /// holds a buffer while its reply's send is in flight: 500 busy connections hold about 500),
+  /// and the memory of a burst goes back within two periods of its end.
+  void trim() noexcept;
 
  private:
   friend struct detail::BufferPoolAccess;
 
   [[nodiscard]] std::unique_ptr<char[]> take_memory() {
-    if (idle_.empty()) return allocate();
-    std::unique_ptr<char[]> memory = std::move(idle_.back());
-    idle_.pop_back();
+    std::unique_ptr<char[]> memory;
+    if (idle_.empty()) {
+      if (idle_.capacity() < std::min(made_ + 1, idle_limit_)) {
+        idle_.reserve(std::max(made_ + 1, 2 * idle_.capacity()));  // room to keep every buffer
+      }
+      memory = allocate();
+      ++made_;
+    } else {
+      memory = std::move(idle_.back());
+      idle_.pop_back();
+    }
+    if (in_use_count() > peak_in_use_) peak_in_use_ = in_use_count();
     return memory;
   }
   void give_back(std::unique_ptr<char[]> memory) noexcept {
-    if (ring_ != nullptr && ring_->refill(memory)) return;
-    if (idle_.size() < max_idle_) idle_.push_back(std::move(memory));  // reserved: cannot throw
+    // One idle buffer is kept back from the ring, for the receives that borrow when the ring has
+    // run dry: they take it one at a time, so it spares them an allocation each.
+    if (ring_ != nullptr && (!idle_.empty() || idle_limit_ == 0) && ring_->refill(memory)) return;
+    if (idle_.size() < idle_limit_) {
+      idle_.push_back(std::move(memory));  // reserved (to made_ at most): cannot throw
+      return;
+    }
+    --made_;  // and freed
   }
   [[nodiscard]] std::unique_ptr<char[]> allocate() const;
 
   std::size_t buffer_size_;
   std::size_t max_idle_;
   std::size_t headroom_;
-  std::vector<std::unique_ptr<char[]>> idle_;
+  std::size_t idle_limit_;       // max_idle_; after a trim(), no limit: trim() frees
+  std::size_t made_ = 0;         // buffers allocated and not freed: idle, lent or in a ring
+  std::size_t peak_in_use_ = 0;  // the most in use at once since the last trim()
+  std::vector<std::unique_ptr<char[]>> idle_;  // room for min(made_, idle_limit_)
   detail::BufferRing* ring_ = nullptr;
 };
 

@@ -79,7 +79,7 @@ class ProvidedBuffers final : public detail::BufferRing {
         publish(static_cast<int>(id));
       }
     } catch (...) {
-      release();
+      return_buffers_to(pool);
       throw;
     }
     detail::BufferPoolAccess::set_ring(pool, this);
@@ -87,8 +87,13 @@ class ProvidedBuffers final : public detail::BufferRing {
   ProvidedBuffers(const ProvidedBuffers&) = delete;
   ProvidedBuffers& operator=(const ProvidedBuffers&) = delete;
   ~ProvidedBuffers() {
-    if (pool_ != nullptr) detail::BufferPoolAccess::set_ring(*pool_, nullptr);
-    release();
+    BufferPool* const pool = pool_;
+    if (pool == nullptr) {
+      release();
+      return;
+    }
+    detail::BufferPoolAccess::set_ring(*pool, nullptr);
+    return_buffers_to(*pool);
   }
 
   [[nodiscard]] std::uint16_t group() const noexcept { return group_; }
@@ -132,12 +137,26 @@ class ProvidedBuffers final : public detail::BufferRing {
   }
 
   /// Unregisters the ring (the kernel lends nothing more from it) and frees what it held.
-  void release() noexcept {
+  void unregister() noexcept {
     if (ring_ != nullptr) {
       io_uring_unregister_buf_ring(uring_, group_);
       ::munmap(ring_, entries_ * sizeof(io_uring_buf));
     }
     ring_ = nullptr;
+  }
+
+  /// Unregisters the ring, then gives what it held back to `pool` (kept idle, or freed: the pool
+  /// counts the buffers it has made).
+  void return_buffers_to(BufferPool& pool) noexcept {
+    unregister();  // the kernel lets go first
+    for (std::unique_ptr<char[]>& memory : lent_) {
+      if (memory) const auto back = detail::BufferPoolAccess::adopt(pool, memory.release());
+    }
+    release();
+  }
+
+  void release() noexcept {
+    unregister();
     lent_.clear();
     free_ids_.clear();
   }

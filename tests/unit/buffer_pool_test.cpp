@@ -1,10 +1,12 @@
-// BufferPool: lending, taking back, keeping at most max_idle, and the headroom it reserves.
+// BufferPool: lending, taking back, keeping at most max_idle (or, after trim(), what the last
+// period used), and the headroom it reserves.
 #include "tasknet/buffer_pool.hpp"
 
 #include <gtest/gtest.h>
 
 #include <stdexcept>
 #include <utility>
+#include <vector>
 
 namespace tasknet {
 namespace {
@@ -31,6 +33,50 @@ TEST(BufferPool, KeepsNoMoreThanMaxIdle) {
     BufferPool::Buffer c = pool.borrow();
   }
   EXPECT_EQ(pool.idle_count(), 2U);
+}
+
+/// Borrows `count` buffers at once, then gives them all back.
+void borrow_at_once(BufferPool& pool, std::size_t count) {
+  std::vector<BufferPool::Buffer> held;
+  for (std::size_t i = 0; i < count; ++i) held.push_back(pool.borrow());
+  EXPECT_EQ(pool.in_use_count(), count);
+}
+
+TEST(BufferPool, TrimKeepsWhatTheLastPeriodUsedAtItsBusiestThenLetsItGo) {
+  BufferPool pool(32, 2);
+  borrow_at_once(pool, 10);
+  EXPECT_EQ(pool.idle_count(), 2U) << "before any trim(), max_idle";
+  pool.trim();  // the period that ends needed 10 at once
+  EXPECT_EQ(pool.idle_count(), 2U);
+  borrow_at_once(pool, 10);
+  EXPECT_EQ(pool.idle_count(), 10U) << "a steady load keeps what it needs";
+  borrow_at_once(pool, 12);
+  EXPECT_EQ(pool.idle_count(), 12U) << "and what it needs more, at once";
+  pool.trim();
+  EXPECT_EQ(pool.idle_count(), 12U);
+  borrow_at_once(pool, 6);
+  pool.trim();
+  EXPECT_EQ(pool.idle_count(), 6U) << "this period needed 6 at its busiest";
+  borrow_at_once(pool, 3);
+  pool.trim();
+  EXPECT_EQ(pool.idle_count(), 3U) << "a quieter period lets the rest go";
+  pool.trim();
+  EXPECT_EQ(pool.idle_count(), 2U) << "an idle period: back to max_idle";
+  EXPECT_EQ(pool.in_use_count(), 0U);
+}
+
+TEST(BufferPool, ABufferOutAcrossATrimCountsInTheNextPeriod) {
+  BufferPool pool(32, 0);
+  BufferPool::Buffer kept = pool.borrow();
+  pool.trim();  // one in use at the busiest: keep one
+  EXPECT_EQ(pool.in_use_count(), 1U) << "trim() frees only idle buffers";
+  kept = BufferPool::Buffer{};
+  EXPECT_EQ(pool.idle_count(), 1U);
+  pool.trim();  // it was in use when this period began
+  EXPECT_EQ(pool.idle_count(), 1U);
+  pool.trim();  // a period with none in use
+  EXPECT_EQ(pool.idle_count(), 0U);
+  EXPECT_EQ(pool.in_use_count(), 0U);
 }
 
 TEST(BufferPool, AnEmptyBufferHoldsNothingAndMovingLeavesOneEmpty) {
