@@ -136,7 +136,7 @@ class ProvidedBuffers final : public detail::BufferRing {
     io_uring_buf_ring_advance(ring_, 1);
   }
 
-  /// Unregisters the ring (the kernel lends nothing more from it) and frees what it held.
+  /// Unregisters the ring: the kernel lends nothing more from it.
   void unregister() noexcept {
     if (ring_ != nullptr) {
       io_uring_unregister_buf_ring(uring_, group_);
@@ -155,6 +155,7 @@ class ProvidedBuffers final : public detail::BufferRing {
     release();
   }
 
+  /// Unregisters the ring and frees what it held.
   void release() noexcept {
     unregister();
     lent_.clear();

@@ -111,8 +111,8 @@ struct Waiter {
   /// Every operation on `fd` keeps the scheduler's readiness record current (descriptors tasknet
   /// owns): a plain wait may then trust a reported readiness, and the next edge after EAGAIN.
   bool trust_readiness = false;
-  /// Readiness backends: reported ready, and in the ready queue to try its operation (see
-  /// Operation::attempt_at_turn); still parked until then.
+  /// Reported ready (or, on a completion backend, its readiness poll completed) and in the ready
+  /// queue to try its operation (see Operation::attempt_at_turn); still parked until then.
   bool attempt_queued = false;
 };
 
