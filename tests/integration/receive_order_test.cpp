@@ -8,11 +8,11 @@
 
 #include <array>
 #include <memory>
-#include <span>
 #include <string>
 
 #include "backends.hpp"
 #include "blocking_client.hpp"
+#include "received_text.hpp"
 #include "run_task.hpp"
 #include "tasknet/buffer_pool.hpp"
 #include "tasknet/net/socket.hpp"
@@ -27,6 +27,7 @@ namespace {
 using namespace std::chrono_literals;
 using testing::BlockingClient;
 using testing::run_to_completion;
+using testing::text_of;
 
 class ReceiveOrder : public ::testing::TestWithParam<Backend> {
  protected:
@@ -34,11 +35,6 @@ class ReceiveOrder : public ::testing::TestWithParam<Backend> {
   Scheduler scheduler{{.backend = GetParam()}};
   BlockingClient client{listener.local_address().port()};
 };
-
-std::string text_of(Received& received) {
-  const std::span<char> bytes = received.bytes();
-  return {bytes.data(), bytes.size()};
-}
 
 /// Receives from `pool` and appends what came; false at end of stream or after 5 s.
 Task<bool> receive_into(Socket& socket, BufferPool& pool, std::string& got) {

@@ -13,6 +13,7 @@
 
 #include "backends.hpp"
 #include "blocking_client.hpp"
+#include "received_text.hpp"
 #include "run_task.hpp"
 #include "tasknet/buffer_pool.hpp"
 #include "tasknet/net/socket.hpp"
@@ -27,6 +28,7 @@ namespace {
 using namespace std::chrono_literals;
 using testing::BlockingClient;
 using testing::run_to_completion;
+using testing::text_of;
 
 constexpr std::size_t headroom = 16;
 
@@ -35,11 +37,6 @@ class ReceiveIntoPool : public ::testing::TestWithParam<Backend> {
   TcpListener listener = TcpListener::bind(Address::ipv4_loopback(0));
   [[nodiscard]] std::uint16_t port() const { return listener.local_address().port(); }
 };
-
-std::string text_of(Received& received) {
-  const std::span<char> bytes = received.bytes();
-  return {bytes.data(), bytes.size()};
-}
 
 /// Accepts one connection and receives from it until end of stream, with a deadline for each
 /// receive; what arrived, or why it stopped.
