@@ -1,4 +1,4 @@
-// Backend names and construction: the one place that knows which pollers exist.
+// Backend names and construction: the one place that knows which drivers exist.
 #include "tasknet/backend.hpp"
 
 #include <array>
@@ -8,7 +8,7 @@
 #include <thread>
 #include <vector>
 
-#include "pollers/pollers.hpp"
+#include "drivers/drivers.hpp"
 
 namespace tasknet {
 namespace {
@@ -25,7 +25,7 @@ bool uring_usable() noexcept {
     try {
       std::thread probe([&works] {
         try {
-          works = pollers::make_uring_poller() != nullptr;
+          works = drivers::make_uring_driver() != nullptr;
         } catch (const std::exception&) {
           works = false;
         }
@@ -78,16 +78,16 @@ Backend parse_backend(std::string_view name) {
                               "' (expected uring, epoll, poll or select)");
 }
 
-std::unique_ptr<Poller> make_poller(Backend backend) {
+std::unique_ptr<Driver> make_driver(Backend backend) {
   switch (backend) {
     case Backend::select:
-      return pollers::make_select_poller();
+      return drivers::make_readiness_driver(drivers::make_select_poller());
     case Backend::poll:
-      return pollers::make_poll_poller();
+      return drivers::make_readiness_driver(drivers::make_poll_poller());
     case Backend::epoll:
-      return pollers::make_epoll_poller();
+      return drivers::make_readiness_driver(drivers::make_epoll_poller());
     case Backend::uring:
-      return pollers::make_uring_poller();
+      return drivers::make_uring_driver();
   }
   throw std::invalid_argument("unknown backend");
 }

@@ -22,7 +22,7 @@ BufferPool::BufferPool(std::size_t buffer_size, std::size_t max_idle, std::size_
 }
 
 BufferPool::~BufferPool() {
-  if (ring_ != nullptr) ring_->pool_destroyed();
+  if (recycler_ != nullptr) recycler_->pool_destroyed();
 }
 
 void BufferPool::trim() noexcept {

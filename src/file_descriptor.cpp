@@ -1,10 +1,9 @@
-// Owned descriptors that leave their scheduler's waiting areas before they close.
+// Owned descriptors that leave their scheduler's driver before they close.
 #include "tasknet/file_descriptor.hpp"
 
 #include <unistd.h>
 
 #include <cerrno>
-#include <stdexcept>
 #include <system_error>
 
 #include "tasknet/scheduler.hpp"
@@ -12,43 +11,31 @@
 namespace tasknet {
 
 FileDescriptor::FileDescriptor(FileDescriptor&& other) noexcept
-    : fd_(std::exchange(other.fd_, -1)), scheduler_(std::exchange(other.scheduler_, nullptr)) {
-  follow_move();
+    : fd_(std::exchange(other.fd_, -1)) {
+  registration_.take_over(other.registration_, fd_);
 }
 
 FileDescriptor& FileDescriptor::operator=(FileDescriptor&& other) noexcept {
   if (this != &other) {
     close();
     fd_ = std::exchange(other.fd_, -1);
-    scheduler_ = std::exchange(other.scheduler_, nullptr);
-    follow_move();
+    registration_.take_over(other.registration_, fd_);
   }
   return *this;
 }
 
-void FileDescriptor::follow_move() noexcept {
-  // The scheduler's table has this descriptor's entry already (it was attached): no growth.
-  if (scheduler_ != nullptr) scheduler_->waiting_[fd_].owner = this;
-}
-
 void FileDescriptor::close() noexcept {
   if (fd_ < 0) return;
-  if (scheduler_ != nullptr) scheduler_->forget_fd(fd_);
+  registration_.unbind(fd_);
   // Linux releases the descriptor even when close() reports EINTR: never retry it.
   ::close(fd_);
   fd_ = -1;
-  scheduler_ = nullptr;
 }
 
-Scheduler& FileDescriptor::attach_first_time(Scheduler& scheduler) {
-  if (scheduler_ == nullptr) {
-    scheduler.set_owner(fd_, this);
-    scheduler_ = &scheduler;
-  } else if (scheduler_ != &scheduler) {
-    throw std::logic_error("tasknet: fd " + std::to_string(fd_) +
-                           " is bound to another scheduler; a descriptor belongs to one");
+void FileDescriptor::mark_not_ready(Direction direction) const noexcept {
+  if (Scheduler* scheduler = registration_.scheduler()) {
+    detail::SchedulerAccess::driver(*scheduler).mark_not_ready(fd_, direction);
   }
-  return *scheduler_;
 }
 
 std::optional<std::size_t> FileDescriptor::try_read(std::span<char> buffer) {

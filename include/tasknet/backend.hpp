@@ -1,11 +1,11 @@
-// Choosing a poller at run time: the backends this build has, their names, and the default.
+// Choosing a backend at run time: the backends this build has, their names, and the default.
 #pragma once
 
 #include <memory>
 #include <span>
 #include <string_view>
 
-#include "tasknet/poller.hpp"
+#include "tasknet/driver.hpp"
 
 namespace tasknet {
 
@@ -25,11 +25,11 @@ enum class Backend {
 
 [[nodiscard]] std::string_view to_string(Backend backend) noexcept;
 
-/// "select", "poll", "epoll" or "uring" (usable here or not: make_poller says). Throws
+/// "select", "poll", "epoll" or "uring" (usable here or not: make_driver says). Throws
 /// std::invalid_argument naming the bad value otherwise.
 [[nodiscard]] Backend parse_backend(std::string_view name);
 
-/// Creates the poller. Throws std::system_error when the backend cannot be set up.
-[[nodiscard]] std::unique_ptr<Poller> make_poller(Backend backend);
+/// Creates the backend's driver. Throws std::system_error when it cannot be set up here.
+[[nodiscard]] std::unique_ptr<Driver> make_driver(Backend backend);
 
 }  // namespace tasknet

@@ -15,22 +15,20 @@ class BufferPool;
 
 namespace detail {
 
-/// A backend's ring of provided buffers that a pool feeds (io_uring: the kernel takes one as data
-/// arrives for a receive). A pool gives its buffers back to its ring first, while it has room.
-class BufferRing {
+/// Where a pool gives its buffers back first, while it takes them: a driver that lends the
+/// pool's buffers on (io_uring hands them to the kernel to receive into). The pool knows no more.
+class BufferRecycler {
  public:
-  /// Takes `memory` (leaving it empty) if the ring has room; returns whether it did.
-  virtual bool refill(std::unique_ptr<char[]>& memory) noexcept = 0;
-  /// The memory of buffer `id`, which the backend reports a receive filled: the caller's now.
-  [[nodiscard]] virtual char* take(int id) noexcept = 0;
+  /// Takes `memory` (leaving it empty) if there is room; returns whether it did.
+  virtual bool take_back(std::unique_ptr<char[]>& memory) noexcept = 0;
   /// The pool is being destroyed: lend none of its buffers again.
   virtual void pool_destroyed() noexcept = 0;
 
  protected:
-  BufferRing() = default;
-  BufferRing(const BufferRing&) = default;
-  BufferRing& operator=(const BufferRing&) = default;
-  ~BufferRing() = default;
+  BufferRecycler() = default;
+  BufferRecycler(const BufferRecycler&) = default;
+  BufferRecycler& operator=(const BufferRecycler&) = default;
+  ~BufferRecycler() = default;
 };
 
 struct BufferPoolAccess;
@@ -89,7 +87,7 @@ class BufferPool {
   /// header or iovecs.
   explicit BufferPool(std::size_t buffer_size, std::size_t max_idle = 256,
                       std::size_t headroom = 0);
-  BufferPool(const BufferPool&) = delete;  // a ring may point at it
+  BufferPool(const BufferPool&) = delete;  // a recycler may point at it
   BufferPool& operator=(const BufferPool&) = delete;
   ~BufferPool();
 
@@ -101,7 +99,7 @@ class BufferPool {
   [[nodiscard]] std::size_t receive_size() const noexcept { return buffer_size_ - headroom_; }
   [[nodiscard]] std::size_t max_idle() const noexcept { return max_idle_; }
   [[nodiscard]] std::size_t idle_count() const noexcept { return idle_.size(); }
-  /// Buffers in use: lent out, or in a backend's ring.
+  /// Buffers in use: lent out, or held by a recycler.
   [[nodiscard]] std::size_t in_use_count() const noexcept { return made_ - idle_.size(); }
 
   /// Ends a period of use; call it regularly (tasknet-echo does every second). It frees the idle
@@ -131,9 +129,12 @@ class BufferPool {
     return memory;
   }
   void give_back(std::unique_ptr<char[]> memory) noexcept {
-    // One idle buffer is kept back from the ring, for the receives that borrow when the ring has
+    // One idle buffer is kept back from the recycler, for the receives that borrow when it has
     // run dry: they take it one at a time, so it spares them an allocation each.
-    if (ring_ != nullptr && (!idle_.empty() || idle_limit_ == 0) && ring_->refill(memory)) return;
+    if (recycler_ != nullptr && (!idle_.empty() || idle_limit_ == 0) &&
+        recycler_->take_back(memory)) {
+      return;
+    }
     if (idle_.size() < idle_limit_) {
       idle_.push_back(std::move(memory));  // reserved (to made_ at most): cannot throw
       return;
@@ -146,24 +147,28 @@ class BufferPool {
   std::size_t max_idle_;
   std::size_t headroom_;
   std::size_t idle_limit_;       // max_idle_; after a trim(), no limit: trim() frees
-  std::size_t made_ = 0;         // buffers allocated and not freed: idle, lent or in a ring
+  std::size_t made_ = 0;         // buffers allocated and not freed: idle, lent or recycled
   std::size_t peak_in_use_ = 0;  // the most in use at once since the last trim()
   std::vector<std::unique_ptr<char[]>> idle_;  // room for min(made_, idle_limit_)
-  detail::BufferRing* ring_ = nullptr;
+  detail::BufferRecycler* recycler_ = nullptr;
 };
 
 namespace detail {
 
-/// For backends and receives (not for handlers): attaching a ring, moving memory in and out.
+/// For drivers and receives (not for handlers): attaching a recycler, moving memory in and out.
 struct BufferPoolAccess {
-  [[nodiscard]] static BufferRing* ring(const BufferPool& pool) noexcept { return pool.ring_; }
-  static void set_ring(BufferPool& pool, BufferRing* ring) noexcept { pool.ring_ = ring; }
-  /// An idle buffer's memory, or new memory: to put in a ring.
+  [[nodiscard]] static BufferRecycler* recycler(const BufferPool& pool) noexcept {
+    return pool.recycler_;
+  }
+  static void set_recycler(BufferPool& pool, BufferRecycler* recycler) noexcept {
+    pool.recycler_ = recycler;
+  }
+  /// An idle buffer's memory, or new memory: to lend on, or to receive into.
   [[nodiscard]] static std::unique_ptr<char[]> take_memory(BufferPool& pool) {
     return pool.take_memory();
   }
-  /// Memory of the pool's size (from take_memory, or that a ring lent out), as a Buffer of the
-  /// pool.
+  /// Memory of the pool's size (from take_memory, or that a recycler lent on), as a Buffer of
+  /// the pool.
   [[nodiscard]] static BufferPool::Buffer adopt(BufferPool& pool, char* memory) noexcept {
     return BufferPool::Buffer{pool, std::unique_ptr<char[]>(memory)};
   }

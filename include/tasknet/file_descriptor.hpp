@@ -1,6 +1,6 @@
-// An owned descriptor that tasks can wait on. It remembers which scheduler it waited on, so that
-// closing it first removes it from that scheduler's waiting areas and poller: a descriptor number
-// reused by the kernel never inherits a stale registration.
+// An owned descriptor that tasks can wait on. It is tied to the scheduler it waited on, so that
+// closing it first removes it from that scheduler's driver: a descriptor number reused by the
+// kernel never inherits a stale registration.
 #pragma once
 
 #include <cstddef>
@@ -8,6 +8,7 @@
 #include <span>
 #include <utility>
 
+#include "tasknet/detail/registration.hpp"
 #include "tasknet/wait.hpp"
 
 namespace tasknet {
@@ -30,8 +31,8 @@ class FileDescriptor {
   /// Closes the descriptor. A task still waiting on it resumes with WaitStatus::cancelled.
   void close() noexcept;
 
-  /// Waits until readable (see ReadinessWait). Finishes at once if the last operation on this
-  /// descriptor did not find it drained.
+  /// Waits until readable (see ReadinessWait). Finishes at once if the backend reported it
+  /// readable since the last wait and no operation of tasknet's has found it drained since.
   [[nodiscard]] ReadinessWait readable(const WaitOptions& options = no_limits) noexcept {
     return ReadinessWait{fd_, Direction::readable, options, this};
   }
@@ -46,30 +47,18 @@ class FileDescriptor {
 
   /// Records that the descriptor was found not ready in `direction` (EAGAIN or a short read), so
   /// the next wait parks instead of finishing at once.
-  void mark_not_ready(Direction direction) const noexcept;  // inline below, after Scheduler
+  void mark_not_ready(Direction direction) const noexcept;
 
   /// The scheduler this descriptor is bound to after its first wait, or null.
-  [[nodiscard]] Scheduler* scheduler() const noexcept { return scheduler_; }
+  [[nodiscard]] Scheduler* scheduler() const noexcept { return registration_.scheduler(); }
 
   /// Binds the descriptor to `scheduler` (done by the first wait). Throws std::logic_error if it
   /// is already bound to another one.
-  Scheduler& attach(Scheduler& scheduler) {
-    return scheduler_ == &scheduler ? scheduler : attach_first_time(scheduler);
-  }
+  Scheduler& attach(Scheduler& scheduler) { return registration_.bind(scheduler, fd_); }
 
  private:
-  Scheduler& attach_first_time(Scheduler& scheduler);
-  /// After a move: the scheduler's record of who owns the descriptor points here now.
-  void follow_move() noexcept;
-
-  friend class Scheduler;  // lets go of descriptors that outlive it
-
   int fd_ = -1;
-  Scheduler* scheduler_ = nullptr;
+  detail::Registration registration_;
 };
-
-inline void FileDescriptor::mark_not_ready(Direction direction) const noexcept {
-  if (scheduler_ != nullptr) scheduler_->mark_not_ready(fd_, direction);
-}
 
 }  // namespace tasknet

@@ -1,11 +1,13 @@
-// The scheduler: the seed's run() loop as an object. It keeps a FIFO of ready tasks and the
-// waiting areas (tasks waiting until a descriptor is readable, until it is writable, or until a
-// deadline), runs ready tasks, and when none is ready blocks in its poller. It knows the poller's
-// interface but no operating-system call.
+// The scheduler: the seed's run() loop as an object. It keeps a FIFO of ready tasks, the
+// detached tasks and the timers (tasks waiting until a deadline), runs ready tasks, and when
+// none is ready takes one turn of its driver, which owns everything about descriptors: the
+// waiting areas of the seed's recv_wait and send_wait, or the operations the kernel holds. It
+// knows the driver's interface (driver.hpp) but no kind of backend and no operating-system call.
 #pragma once
 
 #include <coroutine>
 #include <cstddef>
+#include <cstdint>
 #include <exception>
 #include <functional>
 #include <memory>
@@ -13,21 +15,20 @@
 #include <vector>
 
 #include "tasknet/backend.hpp"
+#include "tasknet/detail/block_pool.hpp"
 #include "tasknet/detail/promise_base.hpp"
+#include "tasknet/detail/registration.hpp"
 #include "tasknet/detail/ring_queue.hpp"
 #include "tasknet/detail/timer_heap.hpp"
 #include "tasknet/detail/waiter.hpp"
-#include "tasknet/poller.hpp"
+#include "tasknet/driver.hpp"
 #include "tasknet/task.hpp"
 
 namespace tasknet {
 
-class FileDescriptor;
-
 namespace detail {
-class WaitOperation;
-class YieldAwaiter;
-}  // namespace detail
+struct SchedulerAccess;
+}
 
 /// Runs tasks on one thread. One scheduler per thread; nothing is shared between schedulers.
 ///
@@ -36,10 +37,16 @@ class YieldAwaiter;
 /// use must outlive it. Descriptors that outlive it are let go: they stay open, bound to none.
 class Scheduler {
  public:
-  /// While tasks are ready, the poller is asked (without blocking) only once this many tasks have
-  /// run since it last was: often enough that I/O is never starved for long, rarely enough that
-  /// tasks taking turns do not pay a system call each (Tokio's event_interval is the same idea).
+  /// While tasks are ready, the driver is asked (without blocking) only once this many tasks have
+  /// run since it last was (or when a round of ready tasks ends with work only a turn starts):
+  /// often enough that I/O is never starved for long, rarely enough that tasks taking turns do
+  /// not pay a system call each (Tokio's event_interval is the same idea).
   static constexpr std::size_t poll_interval = 61;
+
+  /// How many operations a task may finish at once, without waiting, in one turn of its; the
+  /// next one that could yields first, so one busy connection cannot hold the loop (Tokio's
+  /// coop budget is the same).
+  static constexpr std::uint32_t task_budget = 128;
 
   /// Receives the exception that ended a detached task. Must not throw.
   using ErrorHandler = std::function<void(std::exception_ptr)>;
@@ -52,8 +59,8 @@ class Scheduler {
 
   Scheduler();
   explicit Scheduler(Options options);
-  /// Takes a poller built elsewhere (tests use this to observe the seam).
-  Scheduler(std::unique_ptr<Poller> poller, ErrorHandler on_task_error);
+  /// Takes a driver built elsewhere (make_driver, or one of your own).
+  Scheduler(std::unique_ptr<Driver> driver, ErrorHandler on_task_error);
   Scheduler(const Scheduler&) = delete;
   Scheduler& operator=(const Scheduler&) = delete;
   ~Scheduler();
@@ -62,10 +69,10 @@ class Scheduler {
   /// queue and runs when run() reaches it. An exception escaping it goes to the error handler.
   void spawn(Task<void> task);
 
-  /// Runs ready tasks; when none is ready, blocks in the poller until I/O or the next deadline.
+  /// Runs ready tasks; when none is ready, blocks in the driver until I/O or the next deadline.
   /// Returns when no task is left, or after stop(). Throws std::logic_error when tasks are left
   /// but none is ready or waiting on I/O or time (they could never run again), and
-  /// std::system_error when the poller fails.
+  /// std::system_error when the driver fails.
   void run();
 
   /// Makes run() return after the task now running. Tasks stay alive and run() may be called again.
@@ -74,109 +81,78 @@ class Scheduler {
   /// Detached tasks alive (spawned and not finished).
   [[nodiscard]] std::size_t task_count() const noexcept { return detached_.size(); }
 
-  /// The poller's backend name.
-  [[nodiscard]] std::string_view backend_name() const noexcept { return poller_->name(); }
+  /// The driver's backend name.
+  [[nodiscard]] std::string_view backend_name() const noexcept { return driver_->name(); }
 
  private:
-  friend class detail::WaitOperation;
-  friend class detail::YieldAwaiter;
-  friend class FileDescriptor;
-  friend void detail::finish_detached_task(detail::PromiseBase&, std::coroutine_handle<>,
-                                           std::exception_ptr) noexcept;
-
-  /// Per descriptor: the seed's recv_wait and send_wait entries, and what is known of its
-  /// readiness each way.
-  struct FdWaits {
-    detail::Waiter* waiter[2] = {nullptr, nullptr};  // indexed by Direction
-    detail::Readiness readiness[2] = {detail::Readiness::unknown, detail::Readiness::unknown};
-    bool watched = false;             // an edge-triggered poller watches it already
-    FileDescriptor* owner = nullptr;  // told when the scheduler goes first
-  };
-
-  static constexpr std::size_t index_of(Direction direction) noexcept {
-    return direction == Direction::readable ? 0 : 1;
-  }
+  friend struct detail::SchedulerAccess;
+  friend class Driver;
 
   /// An entry of the ready queue: a task to resume, and for a task whose operation waits for its
-  /// turn to try (Operation::attempt_at_turn), the parked waiter to try first.
+  /// turn to try (Driver::queue_attempt), the waiter to try first.
   struct ReadyTask {
     std::coroutine_handle<> task;
     detail::Waiter* attempt_first = nullptr;
   };
 
-  // For awaitables (friends).
-  void make_ready(std::coroutine_handle<> task) { ready_.push_back({task}); }
-  // Inline: each runs several times per request.
-  [[nodiscard]] detail::Readiness readiness(int fd, Direction direction) const noexcept {
-    return static_cast<std::size_t>(fd) < waiting_.size()
-               ? waiting_[fd].readiness[index_of(direction)]
-               : detail::Readiness::unknown;
-  }
-  void mark_not_ready(int fd, Direction direction) noexcept {
-    if (static_cast<std::size_t>(fd) < waiting_.size()) {
-      detail::Readiness& known = waiting_[fd].readiness[index_of(direction)];
-      if (known != detail::Readiness::closed) known = detail::Readiness::not_ready;
-    }
-    // A descriptor the table has never seen has no record to correct: its state stays unknown.
-  }
-  [[nodiscard]] bool completion_based() const noexcept { return completion_based_; }
-  void park(detail::Waiter& waiter, LastSeen last_seen);
-  void unpark(detail::Waiter& waiter) noexcept;
-  /// The awaiting frame is going: the waiter leaves the waiting areas, and an operation in flight
-  /// is cancelled and waited for, because the kernel may write into the frame until it completes.
-  void abandon(detail::Waiter& waiter) noexcept;
-  void cancel(detail::Waiter& waiter) noexcept;
-  void forget_fd(int fd) noexcept;
-  void set_owner(int fd, FileDescriptor* owner);
+  void run_ready_tasks();
+  void poll_for_io();
+  void expire_timers(TimePoint now) noexcept;
   void finish_detached(detail::PromiseBase& promise, std::coroutine_handle<> frame,
                        std::exception_ptr error) noexcept;
-  /// Storage for the stop callbacks of cancellable waits, recycled: one size only.
-  void* take_block(std::size_t size);
-  void give_back_block(void* block) noexcept;
 
-  void run_ready_tasks();
-  /// Puts a parked waiter in the ready queue, to try its operation when its turn comes.
-  void queue_attempt(detail::Waiter& waiter) noexcept;
-  /// Tries the operation of a waiter whose turn has come; returns whether its task resumes now
-  /// (the operation finished, or the wait ended meanwhile) or stays parked (would block).
-  [[nodiscard]] bool attempt_queued(detail::Waiter& waiter) noexcept;
-  void poll_for_io();
-  void on_event(const PollEvent& event) noexcept;
-  void on_ready(FdWaits& waits, int fd, Direction direction, bool closed) noexcept;
-  void on_completion(const Completion& completion) noexcept;
-  /// The readiness record of a parked waiter's descriptor and direction.
-  detail::Readiness& readiness_of(const detail::Waiter& waiter) noexcept {
-    return waiting_[waiter.fd].readiness[index_of(waiter.direction)];
-  }
-  void submit(detail::Waiter& waiter);
-  void expire_timers(TimePoint now) noexcept;
-  /// Ends a parked wait early (deadline, stop, close). An operation in flight is cancelled
-  /// first: the task resumes when the kernel confirms, with `status` unless it had finished.
+  // For awaitables, through detail::SchedulerAccess.
+  /// Begins a wait: returns false when it finished at once, true when the task is parked.
+  bool wait(detail::Waiter& waiter);
+  /// Ends a parked wait early (deadline, stop).
   void interrupt(detail::Waiter& waiter, WaitStatus status) noexcept;
-  void finish_wait(detail::Waiter& waiter, WaitStatus status) noexcept;
-  /// A level-triggered readiness poller (select, poll) watches only while a task waits, so it
-  /// is told when a wait ends; epoll keeps watching, and io_uring never watches.
-  [[nodiscard]] bool unwatches() const noexcept { return !edge_triggered_ && !completion_based_; }
-  FdWaits& waits_of(int fd) {
-    return static_cast<std::size_t>(fd) < waiting_.size() ? waiting_[fd] : grow_waits_to(fd);
-  }
-  FdWaits& grow_waits_to(int fd);
+  /// The awaiting frame is going while its wait is not idle.
+  void abandon(detail::Waiter& waiter) noexcept;
 
-  std::unique_ptr<Poller> poller_;
-  bool edge_triggered_;    // poller_->edge_triggered(), asked once
-  bool completion_based_;  // poller_->completion_based(), asked once
+  // For the driver, through Driver's protected members.
+  void wake(detail::Waiter& waiter, WaitStatus status) noexcept;
+  void queue_attempt(detail::Waiter& waiter) noexcept;
+  void stop_timer(detail::Waiter& waiter) noexcept {
+    if (waiter.timer_slot != detail::Waiter::no_timer) timers_.erase(waiter);
+  }
+
+  // Declared first, destroyed last: the frames destroyed by ~Scheduler give blocks back.
+  detail::BlockPool stop_blocks_;  // the stop callbacks of cancellable waits
+  std::unique_ptr<Driver> driver_;
   ErrorHandler on_task_error_;
-  detail::RingQueue<ReadyTask> ready_;  // the seed's `tasks`
-  std::vector<FdWaits> waiting_;        // the seed's recv_wait and send_wait, by fd
-  std::size_t fd_waiter_count_ = 0;
-  std::size_t in_flight_count_ = 0;                // operations submitted to a completion backend
-  detail::TimerHeap sleeping_;                     // tasks waiting for a deadline
+  detail::RingQueue<ReadyTask> ready_;             // the seed's `tasks`
+  detail::TimerHeap timers_;                       // tasks waiting for a deadline
   std::vector<Task<void>::handle_type> detached_;  // every detached task is a Task<void>
+  detail::DescriptorRegistry descriptors_;         // owned descriptors bound to this scheduler
   bool stop_requested_ = false;
   bool running_ = false;
   std::size_t runs_since_poll_ = 0;
-  std::vector<void*> free_blocks_;
-  std::size_t block_size_ = 0;
+  std::uint32_t budget_left_ = task_budget;  // of the task now running
 };
+
+namespace detail {
+
+/// The library's door into a scheduler, for awaitables and descriptors (not for applications).
+struct SchedulerAccess {
+  static bool wait(Scheduler& scheduler, Waiter& waiter) { return scheduler.wait(waiter); }
+  static void interrupt(Scheduler& scheduler, Waiter& waiter, WaitStatus status) noexcept {
+    scheduler.interrupt(waiter, status);
+  }
+  static void abandon(Scheduler& scheduler, Waiter& waiter) noexcept { scheduler.abandon(waiter); }
+  static void make_ready(Scheduler& scheduler, std::coroutine_handle<> task) {
+    scheduler.ready_.push_back({task});
+  }
+  static Driver& driver(Scheduler& scheduler) noexcept { return *scheduler.driver_; }
+  static BlockPool& stop_blocks(Scheduler& scheduler) noexcept { return scheduler.stop_blocks_; }
+  static DescriptorRegistry& descriptors(Scheduler& scheduler) noexcept {
+    return scheduler.descriptors_;
+  }
+  static void finish_detached(Scheduler& scheduler, PromiseBase& promise,
+                              std::coroutine_handle<> frame, std::exception_ptr error) noexcept {
+    scheduler.finish_detached(promise, frame, std::move(error));
+  }
+};
+
+}  // namespace detail
 
 }  // namespace tasknet

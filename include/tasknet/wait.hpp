@@ -15,7 +15,9 @@ namespace tasknet {
 class FileDescriptor;
 
 /// Awaitable: suspends the task in the readable or writable waiting area of a descriptor until
-/// the poller reports it ready, the deadline passes or stop is requested; returns how it ended.
+/// the backend reports it ready, the deadline passes or stop is requested; returns how it ended.
+/// Reading or writing the descriptor yourself afterwards (the seed's pattern) is fine: the next
+/// wait asks the backend again rather than trusting what it reported before.
 /// At most one task may wait on a descriptor in each direction: a second one's co_await throws
 /// std::logic_error.
 class [[nodiscard]] ReadinessWait : public detail::WaitOperation {
@@ -56,7 +58,7 @@ class YieldAwaiter {
   /// The task goes to the back of the ready queue.
   template <typename Promise>
   void await_suspend(std::coroutine_handle<Promise> awaiting) {
-    detail::scheduler_of(awaiting).make_ready(awaiting);
+    detail::SchedulerAccess::make_ready(detail::scheduler_of(awaiting), awaiting);
   }
   void await_resume() const noexcept {}
 };

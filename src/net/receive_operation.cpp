@@ -1,21 +1,21 @@
-// Receiving into pooled buffers on both kinds of backend: borrow-and-recv at the task's turn once
-// a readiness backend says the socket is readable; a recv from the pool's ring of provided buffers
-// on io_uring, or, if that ring has run dry, a poll and then borrow-and-recv at the task's turn.
+// Receiving into pooled buffers: borrow-and-recv at the task's turn once the socket is readable,
+// or, on a completion driver, a receive into a buffer of the pool that the driver provides.
 #include "tasknet/net/receive_operation.hpp"
 
 #include <new>
 #include <system_error>
 
+#include "drivers/io_request.hpp"
 #include "net/socket_io.hpp"
-#include "tasknet/poller.hpp"
 
 namespace tasknet {
 
 using detail::Attempt;
 using detail::BufferPoolAccess;
+using detail::Completion;
 using detail::IoRequest;
 
-// On a readiness backend the receive borrows when its task's turn comes, so that a buffer is
+// The receive borrows when its task's turn comes, so that a buffer is
 // held from the receive to the reply and one buffer can serve connection after connection.
 const detail::Operation ReceiveOperation::io{.attempt = &attempt_receive,
                                              .describe = &describe_receive,
@@ -56,41 +56,24 @@ Attempt ReceiveOperation::attempt_receive(detail::Waiter& waiter) noexcept {
   }
   self.result_ = result.error != 0 ? -result.error : static_cast<std::int32_t>(result.bytes);
   // A short read of a stream drained it: an edge-triggered poller will report the next data.
-  if (result.bytes > 0 && result.bytes < room) self.mark_not_ready();
-  return Attempt::done;
+  return result.bytes > 0 && result.bytes < room ? Attempt::done_drained : Attempt::done;
 }
 
 IoRequest ReceiveOperation::describe_receive(detail::Waiter& waiter) noexcept {
   auto& self = static_cast<ReceiveOperation&>(waiter);
-  if (self.group_ == no_group) return {.call = IoRequest::Call::poll_readable};
-  return {.call = IoRequest::Call::recv_provided,
+  return {.call = IoRequest::Call::receive_pooled,
           .length = self.pool_.receive_size(),
-          .buffer_group = self.group_};
-}
-
-void ReceiveOperation::adopt_provided(const Completion& completion) noexcept {
-  if (completion.buffer_id < 0) return;
-  memory_ = BufferPoolAccess::ring(pool_)->take(completion.buffer_id);
+          .pool = &self.pool_};
 }
 
 Attempt ReceiveOperation::complete_receive(detail::Waiter& waiter,
                                            const Completion& completion) noexcept {
   auto& self = static_cast<ReceiveOperation&>(waiter);
-  if (self.group_ == no_group) {  // a poll: the socket is readable (or failed)
-    if (completion.result < 0) {
-      self.result_ = completion.result;
-      return Attempt::done;
-    }
-    return Attempt::try_at_turn;  // borrow and receive then, as on a readiness backend
-  }
-  self.adopt_provided(completion);
-  if (completion.result == -ENOBUFS) {
-    // Every buffer of the ring is held by a connection: this receive waits for readiness and
-    // borrows instead (the pool lends beyond the ring); the next one tries the ring again.
-    self.group_ = no_group;
+  if (completion.buffer != nullptr) self.memory_ = completion.buffer;
+  if (net_io::from_completion(completion.result).would_block()) {
+    self.give_back();
     return Attempt::would_block;
   }
-  if (net_io::from_completion(completion.result).would_block()) return Attempt::would_block;
   self.result_ = completion.result;
   return Attempt::done;
 }
@@ -98,8 +81,8 @@ Attempt ReceiveOperation::complete_receive(detail::Waiter& waiter,
 void ReceiveOperation::discard_received(detail::Waiter& waiter,
                                         const Completion& completion) noexcept {
   auto& self = static_cast<ReceiveOperation&>(waiter);
-  self.adopt_provided(completion);
-  self.give_back();  // to the pool, and from there to its ring
+  if (completion.buffer != nullptr) self.memory_ = completion.buffer;
+  self.give_back();  // to the pool, and from there to whoever lends it on
 }
 
 Received ReceiveOperation::await_resume() {

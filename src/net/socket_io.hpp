@@ -28,6 +28,16 @@ inline Result from_completion(int result) noexcept {
   return {0, -result == EWOULDBLOCK ? EAGAIN : -result};
 }
 
+/// Stores a completion-based driver's result (bytes, or -errno) in `bytes` and `error`; returns
+/// false, storing nothing, when it says the operation would block.
+inline bool take_result(int result, std::size_t& bytes, int& error) noexcept {
+  const Result taken = from_completion(result);
+  if (taken.would_block()) return false;
+  bytes = taken.bytes;
+  error = taken.error;
+  return true;
+}
+
 inline Result recv_once(int fd, char* data, std::size_t size) noexcept {
   for (;;) {
     const ssize_t n = ::recv(fd, data, size, 0);

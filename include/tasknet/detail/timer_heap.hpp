@@ -16,6 +16,11 @@ class TimerHeap {
   [[nodiscard]] std::size_t size() const noexcept { return heap_.size(); }
   [[nodiscard]] Waiter* earliest() const noexcept { return heap_.empty() ? nullptr : heap_[0]; }
 
+  /// Makes room for one more, so that the next push() cannot fail.
+  void reserve_one() {
+    if (heap_.size() == heap_.capacity()) heap_.reserve(heap_.empty() ? 64 : 2 * heap_.size());
+  }
+
   void push(Waiter& waiter) {
     waiter.timer_sequence = next_sequence_++;
     waiter.timer_slot = static_cast<std::uint32_t>(heap_.size());

@@ -1,16 +1,13 @@
-// The base of every awaitable that may park its task: it tries the operation at once when the
-// descriptor may be ready, otherwise parks the task in the scheduler's waiting area for its
-// descriptor and direction (and its deadline), and unparks it if the frame is destroyed first.
+// The base of every awaitable that may park its task: it hands its wait to the scheduler (which
+// gives a wait on a descriptor to its driver, and a deadline to its timers), arms a stop callback
+// while the task waits, and takes the wait back if the frame is destroyed first.
 #pragma once
 
 #include <coroutine>
-#include <cstdint>
-#include <optional>
 #include <stop_token>
 
 #include "tasknet/detail/promise_base.hpp"
 #include "tasknet/detail/waiter.hpp"
-#include "tasknet/poller.hpp"
 #include "tasknet/wait_options.hpp"
 
 namespace tasknet::detail {
@@ -20,7 +17,7 @@ class WaitOperation : protected Waiter {
   WaitOperation(const WaitOperation&) = delete;
   WaitOperation& operator=(const WaitOperation&) = delete;
   ~WaitOperation() {
-    if (parked) leave();  // the frame is being destroyed while the task waits
+    if (state != WaitState::idle) leave();  // the frame is being destroyed while the task waits
     if (on_stop_ != nullptr) drop_stop_callback();
   }
 
@@ -28,9 +25,9 @@ class WaitOperation : protected Waiter {
 
  protected:
   /// `fd` < 0 waits on the deadline alone. `io` null: a plain readiness wait.
-  /// `trusted`: whether every operation on the descriptor keeps the scheduler's record of
-  /// its readiness current (true for descriptors tasknet owns), so that a plain wait may finish
-  /// at once when the poller reported it ready, and may rely on the next edge after EAGAIN.
+  /// `trusted`: whether every operation on the descriptor keeps the driver's record of its
+  /// readiness current (true for descriptors tasknet owns), so that a plain wait may finish at
+  /// once when the poller reported it ready, and may rely on the next edge after EAGAIN.
   WaitOperation(int descriptor, Direction way, const WaitOptions& options, const Operation* io,
                 bool trusted) noexcept
       : stop_(options.stop.token()) {
@@ -44,9 +41,9 @@ class WaitOperation : protected Waiter {
     }
   }
 
-  /// Readiness backends: tries the operation when the descriptor may be ready, otherwise parks
-  /// the task. Completion backends: submits it and parks the task until it completes. Returns
-  /// whether the task stays suspended. Throws what Scheduler::park throws.
+  /// Finishes the operation at once if it can, otherwise parks the task until it finishes, the
+  /// deadline passes or stop is requested. Returns whether the task stays suspended. Throws what
+  /// Driver::start throws.
   bool start(Scheduler& scheduler, std::coroutine_handle<> task);
 
   /// After a timed-out or cancelled wait: throws std::system_error (std::errc::timed_out or
@@ -54,20 +51,6 @@ class WaitOperation : protected Waiter {
   void throw_if_interrupted(const char* what) const {
     if (status != WaitStatus::ready) throw_interrupted(what);
   }
-
-  /// For attempts: the descriptor turned out not ready in this direction (EAGAIN, short read).
-  void mark_not_ready() const noexcept;
-
-  [[nodiscard]] Scheduler* scheduler() const noexcept { return scheduler_; }
-
-  /// Whether `scheduler`'s backend performs operations itself (io_uring) rather than reporting
-  /// readiness: an awaitable that starts I/O before start() (connect) leaves it to the backend.
-  [[nodiscard]] static bool submits_operations(const Scheduler& scheduler) noexcept;
-
-  /// Completion backends: the group of provided buffers `pool` feeds on `scheduler`'s backend
-  /// (set up on first use), or nullopt when there is none for it.
-  [[nodiscard]] static std::optional<std::uint16_t> provided_buffer_group(
-      Scheduler& scheduler, BufferPool& pool) noexcept;
 
  private:
   void leave() noexcept;

@@ -1,8 +1,6 @@
-// A task parked in one of the scheduler's waiting areas. It lives inside the awaiter, in the
-// waiting coroutine's frame, so parking allocates nothing.
+// A task parked in a wait: what it waits for, and where its wait stands. It lives inside the
+// awaiter, in the waiting coroutine's frame, so parking allocates nothing.
 #pragma once
-
-#include <sys/socket.h>
 
 #include <coroutine>
 #include <cstddef>
@@ -11,83 +9,74 @@
 #include "tasknet/clock.hpp"
 #include "tasknet/wait_options.hpp"
 
-namespace tasknet {
-struct Completion;
-}
-
 namespace tasknet::detail {
 
-/// What trying (readiness backends) or completing (completion backends) an operation led to.
-enum class Attempt : std::uint8_t {
-  done,         ///< the operation finished (with a result or an error): resume the task
-  would_block,  ///< not finished: keep the task parked (readiness: wait for the next wake-up;
-                ///< completion: submit the operation again, as described now)
-  /// Completion backends: what completed was a wait for readiness (the receive's fallback when
-  /// its ring of buffers ran dry): try the operation with `attempt` when the task's turn comes.
-  try_at_turn,
-};
+// Defined in the library's private src/drivers/io_request.hpp: only the operations in net/ and
+// the completion driver see them.
+struct IoRequest;
+struct Completion;
 
-/// An operation as a completion-based backend submits it: which system call, on the Waiter's
-/// descriptor, with which arguments. Everything pointed to stays valid until the completion.
-struct IoRequest {
-  enum class Call : std::uint8_t {
-    recv,
-    send,
-    sendmsg,
-    accept,
-    connect,
-    /// recv into a buffer the kernel picks, when the data arrives, from `buffer_group`
-    recv_provided,
-    /// wait until the descriptor is readable; completes with what poll(2) saw
-    poll_readable,
-  };
-  Call call = Call::recv;
-  /// recv/send: the bytes; sendmsg: the iovec array; accept/connect: the socket address.
-  void* data = nullptr;
-  /// recv/send/recv_provided: bytes; sendmsg: iovecs; connect: the address's length.
-  std::size_t length = 0;
-  /// accept: in, the room at `data`; out, the peer address's length.
-  socklen_t* address_length = nullptr;
-  /// recv_provided: which of the backend's rings of buffers to take one from.
-  std::uint16_t buffer_group = 0;
+/// What trying (readiness drivers) or completing (completion drivers) an operation led to.
+enum class Attempt : std::uint8_t {
+  done,  ///< the operation finished (with a result or an error): resume the task
+  /// finished, and found the descriptor drained on the way (a short read): the next change of
+  /// its state is news, so an edge-triggered poller may be relied on for it
+  done_drained,
+  would_block,  ///< not finished: keep the task waiting (readiness: for the next wake-up;
+                ///< completion: the driver submits it again, as described now)
 };
 
 struct Waiter;
 
-/// What an awaitable that does I/O (recv, send, accept, connect) tells the scheduler about its
-/// operation, once, as a static table: how each kind of backend performs it.
+/// What an awaitable that does I/O (recv, send, accept, connect) tells the drivers about its
+/// operation, once, as a static table. Each kind of driver uses its own half.
 struct Operation {
-  /// Readiness backends: performs the system call now, without blocking.
+  /// Readiness drivers, and a completion driver trying at once: performs the system call now,
+  /// without blocking.
   Attempt (*attempt)(Waiter&) noexcept;
-  /// Completion backends: what to submit. Called again after complete() says would_block.
+  /// Completion drivers: what to submit. Called again after complete() says would_block.
   IoRequest (*describe)(Waiter&) noexcept;
-  /// Completion backends: takes the result (what the system call returned, or -errno, and the
-  /// buffer the kernel picked for a recv_provided).
+  /// Completion drivers: takes the result (what the system call returned, or -errno, and the
+  /// buffer the kernel filled for a receive into a pool).
   Attempt (*complete)(Waiter&, const Completion&) noexcept;
-  /// Completion backends, optional: disposes of a result nobody will take, because the awaiting
+  /// Completion drivers, optional: disposes of a result nobody will take, because the awaiting
   /// frame is being destroyed while the operation was in flight (accept closes the new
-  /// descriptor; a provided-buffer receive gives the buffer back). The Waiter is still alive.
+  /// descriptor; a receive into a pool gives the buffer back). The Waiter is still alive.
   void (*discard)(Waiter&, const Completion&) noexcept = nullptr;
-  /// Completion backends: after a completion, try the next one at once with `attempt` (and
+  /// Completion drivers: after a completion, try the next one at once with `attempt` (and
   /// submit only if it would block). For accept: a backlog is drained in one loop turn, as a
-  /// readiness backend drains it, instead of one connection per turn.
+  /// readiness driver drains it, instead of one connection per turn.
   bool try_after_completion = false;
-  /// Readiness backends: when the poller reports the descriptor ready, try the operation when
-  /// the task's turn comes in the ready queue, not at once while the scheduler goes through the
-  /// poller's events. For a receive that borrows a buffer to try: one wait may report hundreds
-  /// of readable sockets, and trying them all there would borrow a buffer for each before any
-  /// task has run to give one back.
+  /// When the descriptor is reported ready, try the operation when the task's turn comes in the
+  /// ready queue, not at once while the driver goes through the poller's events. For a receive
+  /// that borrows a buffer to try: one wait may report hundreds of readable sockets, and trying
+  /// them all there would borrow a buffer for each before any task has run to give one back.
   bool attempt_at_turn = false;
 };
 
-/// What the scheduler knows of a descriptor's readiness in one direction.
-enum class Readiness : std::uint8_t {
-  unknown,    ///< nothing seen yet: an operation may try, a plain wait must ask the poller
-  ready,      ///< the poller reported it, and no operation has found it drained since
-  not_ready,  ///< an operation got EAGAIN or a short read: the next change is news
-  closed,     ///< hang-up or error reported: it will never block this way again, and no
-              ///< further edge will say so, so nothing may mark it not ready
-};
+/// Where a wait stands. The transitions, and who makes them:
+///
+///   idle -> parked            the driver could not finish the wait when it started (a readiness
+///                             driver: in its waiting area; a completion driver: submitted)
+///   parked -> attempt_queued  reported ready (or the task's budget was spent): an entry of the
+///                             ready queue will try the operation at the task's turn; the waiter
+///                             keeps its place in the waiting area until then
+///   attempt_queued -> parked  tried at its turn, and it would block after all
+///   parked, attempt_queued -> idle
+///                             the wait ended (done, deadline, stop, close): the task is in the
+///                             ready queue (from attempt_queued: its entry resumes it untried)
+///   parked -> cancelling      completion drivers: interrupted while the kernel holds the
+///                             operation; it left the waiting areas and resumes when the kernel
+///                             confirms, with its result if the operation finished first
+///   parked, cancelling -> abandoned
+///                             completion drivers: the frame is being destroyed while the kernel
+///                             holds the operation; the driver waits for the completion and
+///                             discards its result before the frame may go
+///   cancelling, abandoned -> idle
+///                             the kernel's completion came
+///
+/// A sleep (no descriptor) is only ever idle or parked (in the timer heap).
+enum class WaitState : std::uint8_t { idle, parked, attempt_queued, cancelling, abandoned };
 
 struct Waiter {
   static constexpr std::uint32_t no_timer = UINT32_MAX;
@@ -103,17 +92,15 @@ struct Waiter {
   std::uint32_t timer_slot = no_timer;
   Direction direction = Direction::readable;
   WaitStatus status = WaitStatus::ready;
-  bool parked = false;
-  /// Completion backends: submitted to the kernel and not yet completed. Its buffers are the
-  /// kernel's until then, so the wait cannot end (nor the frame go) before the completion.
-  bool in_flight = false;
+  WaitState state = WaitState::idle;
   bool has_deadline = false;
-  /// Every operation on `fd` keeps the scheduler's readiness record current (descriptors tasknet
-  /// owns): a plain wait may then trust a reported readiness, and the next edge after EAGAIN.
+  /// Every operation on `fd` keeps the driver's record of its readiness current (descriptors
+  /// tasknet owns): a plain wait may then trust a reported readiness, and the next edge after
+  /// EAGAIN.
   bool trust_readiness = false;
-  /// Reported ready (or, on a completion backend, its readiness poll completed) and in the ready
-  /// queue to try its operation (see Operation::attempt_at_turn); still parked until then.
-  bool attempt_queued = false;
+  /// The driver's own note about the waiter while it is not idle (io_uring: which kind of
+  /// request it has submitted for it). In what would otherwise be padding.
+  std::uint8_t driver_note = 0;
 };
 
 }  // namespace tasknet::detail

@@ -34,8 +34,9 @@ class [[nodiscard]] AcceptOperation : public detail::WaitOperation {
   static detail::Attempt attempt_accept(detail::Waiter& waiter) noexcept;
   static detail::IoRequest describe_accept(detail::Waiter& waiter) noexcept;
   static detail::Attempt complete_accept(detail::Waiter& waiter,
-                                         const Completion& completion) noexcept;
-  static void discard_accepted(detail::Waiter& waiter, const Completion& completion) noexcept;
+                                         const detail::Completion& completion) noexcept;
+  static void discard_accepted(detail::Waiter& waiter,
+                               const detail::Completion& completion) noexcept;
   static const detail::Operation io;
 
   /// Takes a new connection: false (and it is closed) when it is not TCP over IP.

@@ -17,25 +17,28 @@ class [[nodiscard]] ConnectOperation : public detail::WaitOperation {
   template <typename Promise>
   bool await_suspend(std::coroutine_handle<Promise> awaiting) {
     Scheduler& scheduler = detail::scheduler_of(awaiting);
-    if (begin(scheduler)) return false;  // connected, or failed, at once
+    if (!open(scheduler)) return false;  // no socket: await_resume throws
     return start(scheduler, awaiting);
   }
 
   Socket await_resume();
 
  private:
-  /// Creates the socket, binds it to `scheduler` and starts the handshake (a completion backend
-  /// starts it when submitted). Returns true when it already finished.
-  bool begin(Scheduler& scheduler) noexcept;
-  static detail::Attempt attempt_finish(detail::Waiter& waiter) noexcept;
+  /// Creates the socket and binds it to `scheduler`. Returns false (with error_ set) if it could
+  /// not.
+  bool open(Scheduler& scheduler) noexcept;
+  /// Starts the handshake (connect(2)) and, once the socket is reported writable, reads how it
+  /// ended.
+  static detail::Attempt attempt_connect(detail::Waiter& waiter) noexcept;
   static detail::IoRequest describe_connect(detail::Waiter& waiter) noexcept;
   static detail::Attempt complete_connect(detail::Waiter& waiter,
-                                          const Completion& completion) noexcept;
+                                          const detail::Completion& completion) noexcept;
   static const detail::Operation io;
 
   Address address_;
   Socket socket_;
   int error_ = 0;
+  bool handshaking_ = false;  // connect(2) said EINPROGRESS
 };
 
 /// Connects to `address`. See ConnectOperation.

@@ -38,12 +38,10 @@ struct Received {
 /// error throws std::system_error.
 ///
 /// Readiness backends wait for readability, then borrow and receive when the task's turn comes
-/// in the ready queue (not while the scheduler goes through the poller's events), so a buffer is
+/// in the ready queue (not while the driver goes through the poller's events), so a buffer is
 /// held only from the receive to the task's next step, and is given back at once if no bytes
-/// came. On io_uring the pool feeds a ring of provided buffers and the kernel picks one when the
-/// data arrives: one submitted operation, no system call of its own. When that ring has run dry
-/// (every buffer is held by a connection), the receive waits for readiness and borrows at its
-/// turn instead.
+/// came. The io_uring driver has the kernel pick a buffer of the pool when the data arrives (or,
+/// when none is free, waits for readiness and borrows at the task's turn too).
 class [[nodiscard]] ReceiveOperation : public detail::WaitOperation {
  public:
   ReceiveOperation(FileDescriptor& socket, BufferPool& pool, const WaitOptions& options) noexcept;
@@ -53,11 +51,7 @@ class [[nodiscard]] ReceiveOperation : public detail::WaitOperation {
 
   template <typename Promise>
   bool await_suspend(std::coroutine_handle<Promise> awaiting) {
-    Scheduler& scheduler = socket_.attach(detail::scheduler_of(awaiting));
-    if (submits_operations(scheduler)) {
-      group_ = provided_buffer_group(scheduler, pool_).value_or(no_group);
-    }
-    return start(scheduler, awaiting);
+    return start(socket_.attach(detail::scheduler_of(awaiting)), awaiting);
   }
 
   Received await_resume();
@@ -66,14 +60,11 @@ class [[nodiscard]] ReceiveOperation : public detail::WaitOperation {
   static detail::Attempt attempt_receive(detail::Waiter& waiter) noexcept;
   static detail::IoRequest describe_receive(detail::Waiter& waiter) noexcept;
   static detail::Attempt complete_receive(detail::Waiter& waiter,
-                                          const Completion& completion) noexcept;
-  static void discard_received(detail::Waiter& waiter, const Completion& completion) noexcept;
+                                          const detail::Completion& completion) noexcept;
+  static void discard_received(detail::Waiter& waiter,
+                               const detail::Completion& completion) noexcept;
   static const detail::Operation io;
 
-  static constexpr std::uint16_t no_group = UINT16_MAX;
-
-  /// Takes back the provided buffer a completion names, if any, into memory_.
-  void adopt_provided(const Completion& completion) noexcept;
   /// Gives memory_ back to the pool.
   void give_back() noexcept;
 
@@ -82,8 +73,6 @@ class [[nodiscard]] ReceiveOperation : public detail::WaitOperation {
   BufferPool& pool_;
   char* memory_ = nullptr;   ///< a buffer of pool_ holding the bytes, or being tried
   std::int32_t result_ = 0;  ///< bytes received, or -errno
-  /// The backend's provided-buffer group fed by pool_; no_group: wait for readiness and borrow.
-  std::uint16_t group_ = no_group;
 };
 
 }  // namespace tasknet

@@ -30,7 +30,7 @@ class [[nodiscard]] RecvOperation : public detail::WaitOperation {
   static detail::Attempt attempt_recv(detail::Waiter& waiter) noexcept;
   static detail::IoRequest describe_recv(detail::Waiter& waiter) noexcept;
   static detail::Attempt complete_recv(detail::Waiter& waiter,
-                                       const Completion& completion) noexcept;
+                                       const detail::Completion& completion) noexcept;
   static const detail::Operation io;
 
   FileDescriptor& socket_;

@@ -40,7 +40,7 @@ class [[nodiscard]] SendAllOperation : public detail::WaitOperation {
   static detail::Attempt attempt_send_rest(detail::Waiter& waiter) noexcept;
   static detail::IoRequest describe_send_rest(detail::Waiter& waiter) noexcept;
   static detail::Attempt complete_send_rest(detail::Waiter& waiter,
-                                            const Completion& completion) noexcept;
+                                            const detail::Completion& completion) noexcept;
   static const detail::Operation io;
 
   /// Steps past `bytes` that went: whole pieces, then into the first one not finished.

@@ -28,7 +28,7 @@ class [[nodiscard]] SendOperation : public detail::WaitOperation {
   static detail::Attempt attempt_send(detail::Waiter& waiter) noexcept;
   static detail::IoRequest describe_send(detail::Waiter& waiter) noexcept;
   static detail::Attempt complete_send(detail::Waiter& waiter,
-                                       const Completion& completion) noexcept;
+                                       const detail::Completion& completion) noexcept;
   static const detail::Operation io;
 
   FileDescriptor& socket_;

@@ -8,9 +8,9 @@
 #include <system_error>
 #include <vector>
 
-#include "pollers/pollers.hpp"
+#include "drivers/readiness/poller.hpp"
 
-namespace tasknet::pollers {
+namespace tasknet::drivers {
 namespace {
 
 class SelectPoller final : public Poller {
@@ -86,4 +86,4 @@ std::unique_ptr<Poller> make_select_poller() {
   return std::make_unique<SelectPoller>();
 }
 
-}  // namespace tasknet::pollers
+}  // namespace tasknet::drivers

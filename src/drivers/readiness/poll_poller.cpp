@@ -6,9 +6,9 @@
 #include <system_error>
 #include <vector>
 
-#include "pollers/pollers.hpp"
+#include "drivers/readiness/poller.hpp"
 
-namespace tasknet::pollers {
+namespace tasknet::drivers {
 namespace {
 
 class PollPoller final : public Poller {
@@ -80,4 +80,4 @@ std::unique_ptr<Poller> make_poll_poller() {
   return std::make_unique<PollPoller>();
 }
 
-}  // namespace tasknet::pollers
+}  // namespace tasknet::drivers

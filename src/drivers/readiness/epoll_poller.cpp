@@ -9,9 +9,9 @@
 #include <system_error>
 #include <vector>
 
-#include "pollers/pollers.hpp"
+#include "drivers/readiness/poller.hpp"
 
-namespace tasknet::pollers {
+namespace tasknet::drivers {
 namespace {
 
 constexpr std::uint32_t registered_events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET;
@@ -96,4 +96,4 @@ std::unique_ptr<Poller> make_epoll_poller() {
   return std::make_unique<EpollPoller>();
 }
 
-}  // namespace tasknet::pollers
+}  // namespace tasknet::drivers
