@@ -77,7 +77,11 @@ void Scheduler::run() {
     run_ready_tasks();
     if (stop_requested_ || detached_.empty()) break;
     if (!timers_.empty()) expire_timers(Clock::now());  // due timers need no system call
-    if (!ready_.empty() && runs_since_poll_ < poll_interval && !driver_->has_unstarted_work()) {
+    // While tasks are ready, look for I/O only every poll_interval task runs, unless a task has
+    // spent its budget (it yielded so that others, I/O among them, get a turn) or the driver holds
+    // work that only a turn starts.
+    if (!ready_.empty() && runs_since_poll_ < poll_interval && !budget_spent_ &&
+        !driver_->has_unstarted_work()) {
       continue;
     }
     poll_for_io();
@@ -103,6 +107,7 @@ void Scheduler::run_ready_tasks() {
 
 void Scheduler::poll_for_io() {
   runs_since_poll_ = 0;
+  budget_spent_ = false;
   std::optional<std::chrono::nanoseconds> timeout;
   if (!ready_.empty()) {
     timeout = std::chrono::nanoseconds::zero();  // only look: there is work to do
@@ -196,7 +201,10 @@ void Driver::stop_timer(detail::Waiter& waiter) noexcept {
 }
 
 bool Driver::spend_budget() noexcept {
-  if (scheduler_->budget_left_ == 0) return false;
+  if (scheduler_->budget_left_ == 0) {
+    scheduler_->budget_spent_ = true;  // as Tokio does: its yield lets the driver look for I/O
+    return false;
+  }
   --scheduler_->budget_left_;
   return true;
 }

@@ -38,9 +38,9 @@ struct SchedulerAccess;
 class Scheduler {
  public:
   /// While tasks are ready, the driver is asked (without blocking) only once this many tasks have
-  /// run since it last was (or when a round of ready tasks ends with work only a turn starts):
-  /// often enough that I/O is never starved for long, rarely enough that tasks taking turns do
-  /// not pay a system call each (Tokio's event_interval is the same idea).
+  /// run since it last was (or at the end of a round in which a task spent its budget, or with
+  /// work only a turn starts): often enough that I/O is never starved for long, rarely enough
+  /// that tasks taking turns do not pay a system call each (Tokio's event_interval).
   static constexpr std::size_t poll_interval = 61;
 
   /// How many operations a task may finish at once, without waiting, in one turn of its; the
@@ -128,6 +128,7 @@ class Scheduler {
   bool running_ = false;
   std::size_t runs_since_poll_ = 0;
   std::uint32_t budget_left_ = task_budget;  // of the task now running
+  bool budget_spent_ = false;                // by a task since the driver's last turn
 };
 
 namespace detail {

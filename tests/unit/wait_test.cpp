@@ -73,6 +73,46 @@ TEST_P(Wait, RawDescriptorWaitSeesDataThatIsAlreadyThere) {
   EXPECT_EQ(run_to_completion(scheduler, twice(pair.a.get())), 2);
 }
 
+TEST_P(Wait, AfterTheSeedsOwnRawReadTheNextWaitWaitsAgain) {
+  // The seed's pattern on a descriptor tasknet owns: wait, then read it directly. tasknet cannot
+  // see that read drain it, so the next wait must ask the backend, not trust what it reported.
+  SocketPair pair;
+  auto seed_reader = [](FileDescriptor* fd) -> Task<int> {
+    int ready = 0;
+    for (int i = 0; i < 1000; ++i) {
+      if (co_await fd->readable({.deadline = after(20ms)}) != WaitStatus::ready) break;
+      ++ready;
+      char byte = 0;
+      (void)!::read(fd->get(), &byte, 1);
+    }
+    co_return ready;
+  };
+  ASSERT_EQ(::write(pair.b.get(), "x", 1), 1);
+  EXPECT_EQ(run_to_completion(scheduler, seed_reader(&pair.a)), 1)
+      << "one byte written: one wait may end ready";
+}
+
+TEST_P(Wait, TheSeedsPatternReadsEveryByteAsItComes) {
+  SocketPair pair;
+  auto writer = [](int fd) -> Task<void> {
+    for (int i = 0; i < 50; ++i) {
+      co_await sleep_for(1ms);
+      EXPECT_EQ(::write(fd, "x", 1), 1);
+    }
+  };
+  auto seed_reader = [](FileDescriptor* fd) -> Task<int> {
+    int bytes = 0;
+    while (bytes < 50) {
+      if (co_await fd->readable({.deadline = after(5s)}) != WaitStatus::ready) break;
+      char byte = 0;
+      if (::read(fd->get(), &byte, 1) == 1) ++bytes;
+    }
+    co_return bytes;
+  };
+  scheduler.spawn(writer(pair.b.get()));
+  EXPECT_EQ(run_to_completion(scheduler, seed_reader(&pair.a)), 50);
+}
+
 TEST_P(Wait, WritableWaitOnAnEmptySocketEndsAtOnce) {
   SocketPair pair;
   auto writer = [](int fd) -> Task<WaitStatus> { co_return co_await writable(fd); };
