@@ -3,6 +3,7 @@
 // Try it: ./echo_client localhost:25000 Hello World
 #include <cstdio>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "tasknet/tasknet.hpp"
@@ -27,7 +28,7 @@ int main(int argc, char** argv) {
   try {
     Scheduler scheduler({.on_task_error = [](std::exception_ptr error) {
       try {
-        std::rethrow_exception(error);
+        std::rethrow_exception(std::move(error));
       } catch (const std::exception& e) {
         std::fprintf(stderr, "echo_client: %s\n", e.what());
       }

@@ -10,7 +10,8 @@ LatencySummary LatencyRecorder::summarize() {
   if (samples_.empty()) return summary;
   std::sort(samples_.begin(), samples_.end());
   const auto at = [this](double quantile) {
-    const auto rank = static_cast<std::size_t>(std::ceil(quantile * samples_.size()));
+    const auto rank =
+        static_cast<std::size_t>(std::ceil(quantile * static_cast<double>(samples_.size())));
     return samples_[std::clamp<std::size_t>(rank, 1, samples_.size()) - 1] / 1000.0;
   };
   summary.p50_us = at(0.50);

@@ -15,7 +15,7 @@ namespace tasknet::bench {
 namespace {
 
 constexpr std::size_t max_error_messages = 5;
-constexpr std::size_t receive_buffer_size = 64 * 1024;
+constexpr std::size_t receive_buffer_size = std::size_t{64} * 1024;
 
 }  // namespace
 

@@ -35,7 +35,7 @@ void print_summary(std::ostream& out, const BenchOptions& options, const RunResu
   out << "  requests    " << result.requests << " (" << std::setprecision(0)
       << result.requests_per_second() << " req/s)\n";
   out << std::setprecision(2) << "  payload     "
-      << result.payload_bytes / 1e6 / (result.seconds > 0 ? result.seconds : 1)
+      << static_cast<double>(result.payload_bytes) / 1e6 / (result.seconds > 0 ? result.seconds : 1)
       << " MB/s each way\n";
   out << std::setprecision(0) << "  latency     p50 " << result.latency.p50_us << " us, p90 "
       << result.latency.p90_us << " us, p99 " << result.latency.p99_us << " us, p99.9 "
@@ -54,7 +54,7 @@ void print_json(std::ostream& out, const BenchOptions& options, const RunResult&
       << ",\"message_size\":" << options.message_size << ",\"seconds\":" << result.seconds
       << ",\"requests\":" << result.requests
       << ",\"requests_per_s\":" << result.requests_per_second() << ",\"payload_mb_per_s\":"
-      << result.payload_bytes / 1e6 / (result.seconds > 0 ? result.seconds : 1)
+      << static_cast<double>(result.payload_bytes) / 1e6 / (result.seconds > 0 ? result.seconds : 1)
       << ",\"latency_us\":{\"p50\":" << result.latency.p50_us
       << ",\"p90\":" << result.latency.p90_us << ",\"p99\":" << result.latency.p99_us
       << ",\"p999\":" << result.latency.p999_us << ",\"max\":" << result.latency.max_us

@@ -12,7 +12,7 @@ namespace tasknet::echo {
 
 namespace {
 
-constexpr std::size_t preferred_read_size = 64 * 1024;
+constexpr std::size_t preferred_read_size = std::size_t{64} * 1024;
 constexpr std::size_t max_runs_per_reply = IOV_MAX / 2;  // a prefix and a run each
 
 std::size_t read_size_for(std::size_t recv_size) {
