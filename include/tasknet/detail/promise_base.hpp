@@ -15,6 +15,17 @@ class Scheduler;
 
 namespace tasknet::detail {
 
+/// What a detached task's frame can keep alive until the frame is destroyed, however that comes
+/// (the task finishes, or its scheduler goes): tcp_server's handler, into which the frames of
+/// lambda coroutines point. release() is called once, from the frame's destruction.
+class FrameOwner {
+ public:
+  virtual void release() noexcept = 0;
+
+ protected:
+  ~FrameOwner() = default;
+};
+
 class PromiseBase {
  public:
   static constexpr std::size_t not_detached = static_cast<std::size_t>(-1);
@@ -23,19 +34,40 @@ class PromiseBase {
   void set_scheduler(Scheduler* scheduler) noexcept { scheduler_ = scheduler; }
 
   /// The coroutine to resume when this one finishes; null for a detached task.
-  [[nodiscard]] std::coroutine_handle<> continuation() const noexcept { return continuation_; }
+  [[nodiscard]] std::coroutine_handle<> continuation() const noexcept {
+    return is_detached() ? nullptr : link_.continuation;
+  }
   void set_continuation(std::coroutine_handle<> continuation) noexcept {
-    continuation_ = continuation;
+    link_.continuation = continuation;
   }
 
   /// Where the scheduler keeps this task in its list of detached tasks.
   [[nodiscard]] std::size_t detached_slot() const noexcept { return detached_slot_; }
-  void set_detached_slot(std::size_t slot) noexcept { detached_slot_ = slot; }
+  void set_detached_slot(std::size_t slot) noexcept {
+    if (!is_detached()) link_.owner = nullptr;  // detached now: no continuation, no owner yet
+    detached_slot_ = slot;
+  }
   [[nodiscard]] bool is_detached() const noexcept { return detached_slot_ != not_detached; }
+
+  /// For a detached task: the frame keeps `owner` until it is destroyed. At most one per frame.
+  void keep_alive(FrameOwner& owner) noexcept { link_.owner = &owner; }
+
+ protected:
+  PromiseBase() noexcept = default;
+  PromiseBase(const PromiseBase&) = delete;
+  PromiseBase& operator=(const PromiseBase&) = delete;
+  ~PromiseBase() {
+    if (is_detached() && link_.owner != nullptr) link_.owner->release();
+  }
 
  private:
   Scheduler* scheduler_ = nullptr;
-  std::coroutine_handle<> continuation_;
+  // A detached task has no continuation: the word holds what its frame keeps alive instead, so
+  // that keeping something alive costs no frame a byte. Which one is live: is_detached().
+  union Link {
+    std::coroutine_handle<> continuation{};
+    FrameOwner* owner;
+  } link_;
   std::size_t detached_slot_ = not_detached;
 };
 
