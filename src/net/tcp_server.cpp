@@ -3,6 +3,8 @@
 #include "tasknet/net/tcp_server.hpp"
 
 #include <algorithm>
+#include <cstddef>
+#include <memory>
 #include <optional>
 
 #include "tasknet/scheduler.hpp"
@@ -20,10 +22,55 @@ bool listener_is_broken(const std::system_error& error) {
           code == EFAULT);
 }
 
+/// The handler, shared by the server's frame and every connection task it started. A lambda
+/// coroutine reads its captures through a pointer to its closure, which lives in the handler: the
+/// server's frame may go first (stopped, or its scheduler going), so the handler lives until the
+/// last of these frames does. Each connection's frame holds its count in its promise
+/// (detail::FrameOwner), released however the frame is destroyed: keeping the handler costs no
+/// allocation and no byte per connection, where a wrapper task holding a shared_ptr would add a
+/// coroutine frame to every connection, idle ones included. One allocation per server. A server
+/// and its connections run on one scheduler, so one thread: a plain count.
+class SharedHandler final : public detail::FrameOwner {
+ public:
+  struct Release {
+    void operator()(SharedHandler* shared) const noexcept { shared->release(); }
+  };
+  /// The server's hold: released when its frame goes.
+  using Hold = std::unique_ptr<SharedHandler, Release>;
+
+  static Hold make(ConnectionHandler handler) {
+    return Hold{new SharedHandler(std::move(handler))};
+  }
+
+  SharedHandler(const SharedHandler&) = delete;
+  SharedHandler& operator=(const SharedHandler&) = delete;
+
+  /// Spawns handler(client, peer) on `scheduler`, its frame keeping the handler alive. Throws
+  /// what the handler and Scheduler::spawn throw.
+  void spawn(Scheduler& scheduler, Socket client, Address peer) {
+    const auto frame = handler_(std::move(client), peer).release();
+    scheduler.spawn(Task<void>{frame});  // on failure the frame is gone, holding nothing
+    frame.promise().keep_alive(*this);   // detached now, and not started before our next turn
+    ++holders_;
+  }
+
+  void release() noexcept override {
+    if (--holders_ == 0) delete this;
+  }
+
+ private:
+  explicit SharedHandler(ConnectionHandler handler) noexcept : handler_(std::move(handler)) {}
+  ~SharedHandler() = default;
+
+  ConnectionHandler handler_;
+  std::size_t holders_ = 1;  // the server's frame, and each connection's frame alive
+};
+
 }  // namespace
 
 Task<void> tcp_server(TcpListener listener, ConnectionHandler handler, TcpServerOptions options) {
   Scheduler& scheduler = co_await this_scheduler();
+  const SharedHandler::Hold shared = SharedHandler::make(std::move(handler));
   std::chrono::milliseconds backoff = options.first_backoff;
   while (!options.stop.stop_requested()) {
     std::optional<Accepted> accepted;
@@ -42,7 +89,7 @@ Task<void> tcp_server(TcpListener listener, ConnectionHandler handler, TcpServer
       continue;
     }
     backoff = options.first_backoff;
-    scheduler.spawn(handler(std::move(accepted->socket), accepted->peer));
+    shared->spawn(scheduler, std::move(accepted->socket), accepted->peer);
   }
 }
 

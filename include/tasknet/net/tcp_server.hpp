@@ -31,6 +31,10 @@ struct TcpServerOptions {
 /// Accepts connections on `listener` until stopped, spawning `handler(client, peer)` for each as
 /// a detached task of the same scheduler. Survives resource exhaustion and aborted connections
 /// and keeps serving. Throws only for errors that mean the listener itself is broken.
+///
+/// The handler lives until the server and every connection task it started have ended (each
+/// connection's frame is destroyed), so a lambda coroutine may read its captures at any point of
+/// a connection, also after the server stopped. Handler and tasks run on one thread.
 Task<void> tcp_server(TcpListener listener, ConnectionHandler handler,
                       TcpServerOptions options = {});
 
