@@ -32,15 +32,16 @@ void FileDescriptor::close() noexcept {
   fd_ = -1;
 }
 
-void FileDescriptor::mark_not_ready(Direction direction) const noexcept {
+void FileDescriptor::record(Direction direction, detail::Attempt outcome) const noexcept {
   if (Scheduler* scheduler = registration_.scheduler()) {
-    detail::SchedulerAccess::driver(*scheduler).mark_not_ready(fd_, direction);
+    detail::SchedulerAccess::driver(*scheduler).record(fd_, direction, outcome);
   }
 }
 
 std::optional<std::size_t> FileDescriptor::try_read(std::span<char> buffer) {
   for (;;) {
     const ssize_t n = ::read(fd_, buffer.data(), buffer.size());
+    if (n > 0) record(Direction::readable, detail::Attempt::done);  // there may be more
     if (n >= 0) return static_cast<std::size_t>(n);
     if (errno == EINTR) continue;
     if (errno == EAGAIN || errno == EWOULDBLOCK) {

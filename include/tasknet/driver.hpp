@@ -73,9 +73,11 @@ class Driver {
   /// `fd` is about to be closed: its waiters end cancelled, and everything known of it goes.
   virtual void forget(int fd) noexcept = 0;
 
-  /// An operation outside any wait (FileDescriptor::try_read, Socket::try_recv) found `fd` not
-  /// ready in `direction` (EAGAIN or a short read): the next wait must not finish at once.
-  virtual void mark_not_ready(int fd, Direction direction) noexcept = 0;
+  /// What an operation of tasknet's outside any wait (FileDescriptor::try_read, Socket::try_recv)
+  /// found: would_block or done_drained (EAGAIN, a short read): `fd` is not ready in `direction`,
+  /// and the next wait must not finish at once; done: it may still be ready, and a plain wait may
+  /// finish at once.
+  virtual void record(int fd, Direction direction, detail::Attempt outcome) noexcept = 0;
 
   /// Whether any wait is parked here: while none is and no timer runs, run() has nothing to wait
   /// for.

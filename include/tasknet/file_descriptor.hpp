@@ -31,8 +31,9 @@ class FileDescriptor {
   /// Closes the descriptor. A task still waiting on it resumes with WaitStatus::cancelled.
   void close() noexcept;
 
-  /// Waits until readable (see ReadinessWait). Finishes at once if the backend reported it
-  /// readable since the last wait and no operation of tasknet's has found it drained since.
+  /// Waits until readable (see ReadinessWait). Finishes at once if the last operation of
+  /// tasknet's on it (try_read, or the backend's report) found it readable and did not drain it;
+  /// after a read of your own on get(), it asks the backend.
   [[nodiscard]] ReadinessWait readable(const WaitOptions& options = no_limits) noexcept {
     return ReadinessWait{fd_, Direction::readable, options, this};
   }
@@ -42,12 +43,18 @@ class FileDescriptor {
   }
 
   /// One read(2) without waiting: the bytes read (0 at end of file), or nullopt if it would
-  /// block. Throws std::system_error for other errors. EINTR is retried.
+  /// block (and the next wait parks). Throws std::system_error for other errors. EINTR is
+  /// retried.
   std::optional<std::size_t> try_read(std::span<char> buffer);
 
   /// Records that the descriptor was found not ready in `direction` (EAGAIN or a short read), so
   /// the next wait parks instead of finishing at once.
-  void mark_not_ready(Direction direction) const noexcept;
+  void mark_not_ready(Direction direction) const noexcept {
+    record(direction, detail::Attempt::would_block);
+  }
+
+  /// Records what an operation of the caller's found (see Driver::record).
+  void record(Direction direction, detail::Attempt outcome) const noexcept;
 
   /// The scheduler this descriptor is bound to after its first wait, or null.
   [[nodiscard]] Scheduler* scheduler() const noexcept { return registration_.scheduler(); }

@@ -29,12 +29,14 @@ class [[nodiscard]] SleepOperation : public detail::WaitOperation {
 };
 
 /// Sleeps until `wake_at`. A time in the past still gives other ready tasks their turn first.
-[[nodiscard]] inline SleepOperation sleep_until(TimePoint wake_at, std::stop_token stop = {}) {
+[[nodiscard]] inline SleepOperation sleep_until(TimePoint wake_at,
+                                                const std::stop_token& stop = {}) {
   return SleepOperation{wake_at, stop};
 }
 
-/// Sleeps for `duration` (rounded up to the poller's resolution, never down).
-[[nodiscard]] inline SleepOperation sleep_for(Clock::duration duration, std::stop_token stop = {}) {
+/// Sleeps for `duration` (rounded up to the backend's resolution, never down).
+[[nodiscard]] inline SleepOperation sleep_for(Clock::duration duration,
+                                              const std::stop_token& stop = {}) {
   return SleepOperation{Clock::now() + duration, stop};
 }
 

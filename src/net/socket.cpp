@@ -19,7 +19,10 @@ std::optional<std::size_t> Socket::try_recv(std::span<char> buffer) {
   }
   if (result.error != 0) throw std::system_error(result.error, std::system_category(), "recv");
   // A short read of a stream drained it: an edge-triggered poller will report the next data.
-  if (result.bytes > 0 && result.bytes < buffer.size()) fd_.mark_not_ready(Direction::readable);
+  if (result.bytes > 0) {
+    fd_.record(Direction::readable, result.bytes < buffer.size() ? detail::Attempt::done_drained
+                                                                 : detail::Attempt::done);
+  }
   return result.bytes;
 }
 

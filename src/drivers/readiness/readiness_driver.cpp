@@ -83,8 +83,9 @@ class ReadinessDriver final : public Driver {
     poller_->forget(fd);
   }
 
-  void mark_not_ready(int fd, Direction direction) noexcept override {
-    areas_.set_readiness(fd, direction, Readiness::not_ready);
+  void record(int fd, Direction direction, Attempt outcome) noexcept override {
+    areas_.set_readiness(fd, direction,
+                         outcome == Attempt::done ? Readiness::ready : Readiness::not_ready);
   }
 
   bool has_waiters() const noexcept override { return areas_.count() > 0; }
@@ -100,7 +101,7 @@ class ReadinessDriver final : public Driver {
   /// Whether an attempt finished the operation; one that would block, or drained the
   /// descriptor, marks it not ready.
   bool finished(const Waiter& waiter, Attempt attempt) noexcept {
-    if (attempt != Attempt::done) mark_not_ready(waiter.fd, waiter.direction);
+    if (attempt != Attempt::done) record(waiter.fd, waiter.direction, attempt);
     return attempt != Attempt::would_block;
   }
 

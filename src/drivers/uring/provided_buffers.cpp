@@ -11,8 +11,9 @@ namespace tasknet::drivers {
 namespace {
 
 unsigned entries_for(const BufferPool& pool) noexcept {
+  const std::size_t most = std::min<std::size_t>(pool.max_idle(), 32768);
   unsigned entries = 1;
-  while (entries * 2 <= std::min<std::size_t>(pool.max_idle(), 32768)) entries *= 2;
+  while (std::size_t{entries} * 2 <= most) entries *= 2;
   return entries;
 }
 

@@ -13,6 +13,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <climits>
+#include <exception>
 #include <memory>
 #include <string>
 #include <system_error>
@@ -95,7 +96,12 @@ class UringDriver final : public Driver {
   bool start(Waiter& waiter) override {
     const Readiness known = areas_.readiness(waiter.fd, waiter.direction);
     if (waiter.operation == nullptr) {
-      if (waiter.trust_readiness && known == Readiness::closed) return false;
+      if (waiter.trust_readiness && known == Readiness::closed) return false;  // for good
+      if (waiter.trust_readiness && known == Readiness::ready) {
+        // As on a readiness driver: the task may drain it where we cannot see, so once only.
+        areas_.set_readiness(waiter.fd, waiter.direction, Readiness::unknown);
+        return false;
+      }
     } else if (waiter.operation->try_after_completion && known == Readiness::ready) {
       // The last completion suggests the next is there already (accept's backlog).
       if (!spend_budget()) {
@@ -154,7 +160,13 @@ class UringDriver final : public Driver {
     waiter.state = WaitState::abandoned;  // tells complete() that nobody will take the result
     // The kernel may write into the frame until the operation completes. Other completions that
     // arrive meanwhile are handled as usual: their tasks become ready.
-    while (waiter.state == WaitState::abandoned) reap(std::nullopt);
+    try {
+      while (waiter.state == WaitState::abandoned) reap(std::nullopt);
+    } catch (...) {
+      // The ring itself has failed while the kernel may still write into the frame: nothing
+      // that could follow is safe.
+      std::terminate();
+    }
   }
 
   void forget(int fd) noexcept override {
@@ -166,8 +178,9 @@ class UringDriver final : public Driver {
     }
   }
 
-  void mark_not_ready(int fd, Direction direction) noexcept override {
-    areas_.set_readiness(fd, direction, Readiness::not_ready);
+  void record(int fd, Direction direction, Attempt outcome) noexcept override {
+    areas_.set_readiness(fd, direction,
+                         outcome == Attempt::done ? Readiness::ready : Readiness::not_ready);
   }
 
   bool has_waiters() const noexcept override { return areas_.count() > 0 || in_flight_ > 0; }
@@ -203,7 +216,7 @@ class UringDriver final : public Driver {
   /// Whether an attempt finished the operation; one that would block, or drained the
   /// descriptor, marks it not ready.
   bool finished(const Waiter& waiter, Attempt attempt) noexcept {
-    if (attempt != Attempt::done) mark_not_ready(waiter.fd, waiter.direction);
+    if (attempt != Attempt::done) record(waiter.fd, waiter.direction, attempt);
     return attempt != Attempt::would_block;
   }
 
@@ -377,8 +390,7 @@ class UringDriver final : public Driver {
       ++seen;
       const __u64 tag = io_uring_cqe_get_data64(cqe);
       if (tag == untracked || tag == LIBURING_UDATA_TIMEOUT) continue;
-      reaped.push_back(
-          {reinterpret_cast<Waiter*>(static_cast<std::uintptr_t>(tag)), cqe->res, cqe->flags});
+      reaped.push_back({static_cast<Waiter*>(io_uring_cqe_get_data(cqe)), cqe->res, cqe->flags});
     }
     io_uring_cq_advance(ring_.get(), seen);
     for (const Reaped& completion : reaped) complete(completion);
