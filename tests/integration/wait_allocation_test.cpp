@@ -1,44 +1,19 @@
 // Stoppable waits allocate nothing once warm, however many tasks wait at once: the storage of
-// their stop callbacks is recycled, one block per waiter at most. Counted by replacing the global
-// operator new in this test program.
+// their stop callbacks is recycled, one block per waiter at most (allocation_counter.hpp counts).
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <gtest/gtest.h>
 
-#include <atomic>
-#include <cstdlib>
-#include <new>
 #include <stop_token>
 #include <system_error>
 #include <vector>
 
+#include "allocation_counter.hpp"
 #include "backends.hpp"
 #include "tasknet/file_descriptor.hpp"
 #include "tasknet/scheduler.hpp"
 #include "tasknet/wait.hpp"
-
-namespace {
-std::atomic<long> allocations{0};
-}
-
-// These replace the global operators as a pair over malloc and free; GCC, seeing free() inlined
-// where a new-expression's pointer ends, takes the pair for a mismatch.
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
-#endif
-
-void* operator new(std::size_t size) {
-  allocations.fetch_add(1, std::memory_order_relaxed);
-  if (void* memory = std::malloc(size == 0 ? 1 : size)) return memory;
-  throw std::bad_alloc{};
-}
-void operator delete(void* memory) noexcept {
-  std::free(memory);
-}
-void operator delete(void* memory, std::size_t) noexcept {
-  std::free(memory);
-}
 
 namespace tasknet {
 namespace {
@@ -64,11 +39,11 @@ Task<void> reader(FileDescriptor* fd, std::stop_token stop) {
 /// Writes one byte to every pair per round; counts the allocations after the first round.
 Task<void> writer(const std::vector<int>* peers, long* counted) {
   for (int round = 0; round < rounds; ++round) {
-    if (round == 1) *counted = allocations.load();
+    if (round == 1) *counted = testing::allocations();
     for (const int fd : *peers) EXPECT_EQ(::write(fd, "x", 1), 1);
     for (int i = 0; i < 4; ++i) co_await yield_now();  // the readers run, and wait again
   }
-  *counted = allocations.load() - *counted;
+  *counted = testing::allocations() - *counted;
 }
 
 TEST_P(WaitAllocations, TwoHundredStoppableWaitersAllocateNothingOnceWarm) {
