@@ -139,40 +139,35 @@ std::size_t EchoService::runs_in(const Received& received) const noexcept {
   return config_.prefix.empty() ? 1 : (size + config_.recv_size - 1) / config_.recv_size;
 }
 
-void EchoService::accept_failed(const std::system_error& error, std::FILE* errors) {
+void EchoService::accept_failed(const std::system_error& error, OutputLog* errors) {
   ++stats_.accept_failures;
   if (failures_this_episode_++ == 0 && errors != nullptr) {
     // Once per episode: a server out of descriptors fails every accept until one closes.
-    std::fprintf(errors, "tasknet-echo: %s; backing off until accepting works again\n",
-                 error.what());
-    std::fflush(errors);
+    errors->print("tasknet-echo: %s; backing off until accepting works again\n", error.what());
     accept_errors_ = errors;
   }
 }
 
 void EchoService::end_accept_failure_episode() {
   if (accept_errors_ != nullptr) {
-    std::fprintf(accept_errors_, "tasknet-echo: accepting again after %llu failed attempts\n",
-                 static_cast<unsigned long long>(failures_this_episode_));
-    std::fflush(accept_errors_);
+    accept_errors_->print("tasknet-echo: accepting again after %llu failed attempts\n",
+                          static_cast<unsigned long long>(failures_this_episode_));
   }
   failures_this_episode_ = 0;
 }
 
 void EchoService::log_opened(const Address& address) const {
   if (config_.log == nullptr) return;
-  std::fprintf(config_.log, "Connection from %s\n", address.to_string().c_str());
-  std::fflush(config_.log);
+  config_.log->print("Connection from %s\n", address.to_string().c_str());
 }
 
 void EchoService::log_closed(const char* reason) const {
   if (config_.log == nullptr) return;
   if (reason == nullptr) {
-    std::fputs("Connection closed\n", config_.log);
+    config_.log->write("Connection closed\n");
   } else {
-    std::fprintf(config_.log, "Connection closed: %s\n", reason);
+    config_.log->print("Connection closed: %s\n", reason);
   }
-  std::fflush(config_.log);
 }
 
 }  // namespace tasknet::echo

@@ -5,13 +5,13 @@
 #include <sys/uio.h>
 
 #include <cstdint>
-#include <cstdio>
 #include <span>
 #include <stop_token>
 #include <string>
 #include <system_error>
 
 #include "echo_stats.hpp"
+#include "output_log.hpp"
 #include "tasknet/buffer_pool.hpp"
 #include "tasknet/clock.hpp"
 #include "tasknet/net/address.hpp"
@@ -27,7 +27,7 @@ struct EchoConfig {
   /// the replies are byte for byte what the seed would send had its receives returned those runs.
   std::size_t recv_size = 1000;
   /// Where "Connection from ..." and "Connection closed" go; null for none.
-  std::FILE* log = nullptr;
+  OutputLog* log = nullptr;
   /// Above this many open connections a new one is accepted and closed at once; 0: no limit.
   std::size_t max_connections = 0;
   /// A connection that sends nothing for this long is closed; zero: never.
@@ -50,7 +50,7 @@ class EchoService {
   /// those in the middle of an exchange finish sending their reply, then close.
   void begin_drain() { drain_.request_stop(); }
   /// One line: "stats: open 3, accepted 10, bytes in 1000, bytes out 1040, errors: ...".
-  void print_stats(std::FILE* out) const { stats_.snapshot().print(out); }
+  void print_stats(OutputLog& out) const { stats_.snapshot().print(out); }
 
   /// Ends a period of the receive buffers' use (BufferPool::trim): call it now and then, so that
   /// a busy server keeps as many buffers as it uses and an idle one lets them go.
@@ -58,7 +58,7 @@ class EchoService {
 
   /// For tcp_server's on_accept_error: logs the first failure of an episode to `errors` and
   /// counts the rest; the next accepted connection ends the episode, and says so.
-  void accept_failed(const std::system_error& error, std::FILE* errors);
+  void accept_failed(const std::system_error& error, OutputLog* errors);
 
  private:
   // Out of the coroutine, so that formatting leaves no temporaries in every connection's frame.
@@ -83,7 +83,7 @@ class EchoService {
   std::stop_source drain_;
   std::stop_token drain_token_;  // never stopped unless drainable: waits then register nothing
   std::uint64_t failures_this_episode_ = 0;
-  std::FILE* accept_errors_ = nullptr;
+  OutputLog* accept_errors_ = nullptr;
   std::size_t read_size_;  // bytes one receive may take
   std::size_t iov_bytes_;  // room for the reply's pieces: each pooled buffer's headroom
   BufferPool buffers_;

@@ -1,5 +1,7 @@
 #include "echo_stats.hpp"
 
+#include "output_log.hpp"
+
 namespace tasknet::echo {
 
 StatsSnapshot& StatsSnapshot::operator+=(const StatsSnapshot& other) noexcept {
@@ -15,9 +17,8 @@ StatsSnapshot& StatsSnapshot::operator+=(const StatsSnapshot& other) noexcept {
   return *this;
 }
 
-void StatsSnapshot::print(std::FILE* out) const {
-  std::fprintf(
-      out,
+void StatsSnapshot::print(OutputLog& out) const {
+  out.print(
       "stats: open %llu, accepted %llu, bytes in %llu, bytes out %llu; errors: over limit "
       "%llu, idle timeout %llu, reset %llu, other %llu, accept failures %llu\n",
       static_cast<unsigned long long>(open), static_cast<unsigned long long>(accepted),
@@ -25,7 +26,6 @@ void StatsSnapshot::print(std::FILE* out) const {
       static_cast<unsigned long long>(over_limit), static_cast<unsigned long long>(idle_timeouts),
       static_cast<unsigned long long>(resets), static_cast<unsigned long long>(other_errors),
       static_cast<unsigned long long>(accept_failures));
-  std::fflush(out);
 }
 
 StatsSnapshot EchoStats::snapshot() const noexcept {

@@ -4,9 +4,10 @@
 
 #include <atomic>
 #include <cstdint>
-#include <cstdio>
 
 namespace tasknet::echo {
+
+class OutputLog;
 
 /// A counter with one writer and any number of readers. Relaxed atomic loads and stores, which
 /// on x86-64 compile to the plain add of a std::uint64_t: no locked instruction on the hot path,
@@ -44,7 +45,7 @@ struct StatsSnapshot {
 
   StatsSnapshot& operator+=(const StatsSnapshot& other) noexcept;
   /// One line: "stats: open 3, accepted 10, bytes in 1000, bytes out 1040; errors: ...".
-  void print(std::FILE* out) const;
+  void print(OutputLog& out) const;
 };
 
 /// What one service has done so far.

@@ -2,7 +2,6 @@
 
 #include <pthread.h>
 
-#include <cstdio>
 #include <system_error>
 
 #include "tasknet/net/tcp_server.hpp"
@@ -13,27 +12,32 @@ namespace tasknet::echo {
 
 namespace {
 
-void report_task_error(std::exception_ptr error) noexcept {
+void report_task_error(OutputLog& errors, std::exception_ptr error) noexcept {
   try {
     std::rethrow_exception(std::move(error));
   } catch (const std::exception& e) {
-    std::fprintf(stderr, "tasknet-echo: a connection failed: %s\n", e.what());
+    errors.print("tasknet-echo: a connection failed: %s\n", e.what());
   } catch (...) {
-    std::fprintf(stderr, "tasknet-echo: a connection failed\n");
+    errors.write("tasknet-echo: a connection failed\n");
   }
 }
 
 }  // namespace
 
 EchoWorker::EchoWorker(const CommandLine& options, TcpListener listener,
-                       std::size_t connection_share)
-    : service_({.prefix = options.prefix,
+                       std::size_t connection_share, OutputLog& output, OutputLog& errors)
+    : errors_(errors),
+      service_({.prefix = options.prefix,
                 .recv_size = options.recv_size,
-                .log = options.quiet ? nullptr : stdout,
+                .log = options.quiet ? nullptr : &output,
                 .max_connections = connection_share,
                 .idle_timeout = from_seconds(options.idle_timeout_s),
                 .drainable = options.shutdown_timeout_s > 0}),
-      scheduler_({.backend = options.backend, .on_task_error = report_task_error}),
+      scheduler_({.backend = options.backend,
+                  .on_task_error =
+                      [&errors](std::exception_ptr error) {
+                        report_task_error(errors, std::move(error));
+                      }}),
       shutdown_timeout_(from_seconds(options.shutdown_timeout_s)) {
   scheduler_.spawn(serve(std::move(listener)));
   scheduler_.spawn(answer_doorbell());
@@ -72,7 +76,7 @@ Task<void> EchoWorker::serve(TcpListener listener) {
   // token's shared state with it (valgrind caught it; see docs/design.md).
   TcpServerOptions options{.stop = accepting_.get_token(),
                            .on_accept_error = [this](const std::system_error& error) {
-                             service_.accept_failed(error, stderr);
+                             service_.accept_failed(error, &errors_);
                            }};
   try {
     co_await tcp_server(
@@ -82,7 +86,7 @@ Task<void> EchoWorker::serve(TcpListener listener) {
         },
         std::move(options));
   } catch (const std::exception& error) {
-    std::fprintf(stderr, "tasknet-echo: %s\n", error.what());
+    errors_.print("tasknet-echo: %s\n", error.what());
     exit_code_ = 1;
   }
   // Returning normally means accepting was stopped for a graceful shutdown: the rest goes on.

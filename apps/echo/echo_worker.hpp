@@ -10,6 +10,7 @@
 #include "command_line.hpp"
 #include "doorbell.hpp"
 #include "echo_service.hpp"
+#include "output_log.hpp"
 #include "tasknet/net/tcp_listener.hpp"
 #include "tasknet/scheduler.hpp"
 
@@ -19,8 +20,10 @@ class EchoWorker {
  public:
   /// Sets everything up on the calling thread, so that errors (a backend that cannot start)
   /// surface before any thread does. `connection_share` is this worker's part of
-  /// --max-connections.
-  EchoWorker(const CommandLine& options, TcpListener listener, std::size_t connection_share);
+  /// --max-connections. Its connection lines go to `output` (unless --quiet), its errors to
+  /// `errors`: both must outlive it.
+  EchoWorker(const CommandLine& options, TcpListener listener, std::size_t connection_share,
+             OutputLog& output, OutputLog& errors);
   EchoWorker(const EchoWorker&) = delete;
   EchoWorker& operator=(const EchoWorker&) = delete;
   ~EchoWorker();
@@ -54,6 +57,7 @@ class EchoWorker {
 
   // In this order so that the scheduler, destroyed first, takes its tasks with it before the
   // doorbell they wait on and the service whose buffers they borrow.
+  OutputLog& errors_;
   EchoService service_;
   Doorbell doorbell_;  // the main thread rings, answer_doorbell() wakes
   Scheduler scheduler_;

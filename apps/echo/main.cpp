@@ -2,7 +2,9 @@
 // of up to 1000 bytes with "GOT:" and those bytes, and serves any number of clients at once, on
 // one thread or (--threads N) on N threads that share nothing. SIGINT or SIGTERM stops it: it
 // stops accepting, closes the connections and exits 0 (with --shutdown-timeout, exchanges under
-// way may finish first). SIGUSR1 prints its statistics.
+// way may finish first). SIGUSR1 prints its statistics. What it prints never stops it: the lines
+// go through bounded queues (output_log.hpp), and a stdout whose reader has gone
+// (`tasknet-echo | head`) only ends the logging there.
 //
 // Try it:  tasknet-echo &   then   nc localhost 25000
 #include <signal.h>
@@ -17,12 +19,14 @@
 
 #include "command_line.hpp"
 #include "echo_worker.hpp"
+#include "output_log.hpp"
 #include "tasknet/tasknet.hpp"
 
 namespace {
 
 using namespace tasknet;
 using echo::Doorbell;
+using echo::OutputLog;
 
 std::size_t thread_count(const echo::CommandLine& options) {
   if (options.threads > 0) return options.threads;
@@ -52,19 +56,16 @@ echo::StatsSnapshot total_stats(const Workers& workers) {
 /// The main thread's first job once the workers run: signals (blocked in every thread, so they
 /// all come here) passed on to every worker.
 Task<void> pass_on_signals(SignalSet* signals, const Workers* workers,
-                           const echo::CommandLine* options) {
+                           const echo::CommandLine* options, OutputLog* output, OutputLog* errors) {
   bool draining = false;
   for (;;) {
     const int signal = co_await signals->wait();
     if (signal == SIGUSR1) {
-      total_stats(*workers).print(stderr);
+      total_stats(*workers).print(*errors);
       continue;
     }
     const bool now = draining || options->shutdown_timeout_s == 0;
-    if (!options->quiet) {
-      std::printf("%s on signal %d\n", now ? "Stopping" : "Draining", signal);
-      std::fflush(stdout);
-    }
+    if (!options->quiet) output->print("%s on signal %d\n", now ? "Stopping" : "Draining", signal);
     for (const auto& worker : *workers) now ? worker->stop() : worker->drain();
     draining = true;
   }
@@ -94,6 +95,9 @@ Task<void> watch_workers(Doorbell* finished, const Workers* workers) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // A reader that goes away must not kill the server: writes to its pipe fail with EPIPE
+  // instead, and the output log stops logging there. (The sockets send with MSG_NOSIGNAL.)
+  ::signal(SIGPIPE, SIG_IGN);
   try {
     auto parsed = echo::parse_command_line(argc, argv, std::cout, std::cerr);
     if (const int* usage_exit = std::get_if<int>(&parsed)) return *usage_exit;
@@ -103,6 +107,10 @@ int main(int argc, char** argv) {
     // and they all come to this descriptor. The supervisor (this thread's scheduler) is
     // declared after what its tasks wait on, so that it and its tasks go first.
     SignalSet signals{SIGINT, SIGTERM, SIGUSR1};
+    // The output writers start once the signals are blocked, so that they inherit the mask;
+    // stderr first: stdout says there when it fails.
+    OutputLog errors(STDERR_FILENO, "stderr", nullptr);
+    OutputLog output(STDOUT_FILENO, "stdout", &errors);
     Doorbell finished;                                 // rung by each worker as it finishes
     Scheduler supervisor({.backend = Backend::poll});  // two descriptors: poll needs no third
 
@@ -113,22 +121,21 @@ int main(int argc, char** argv) {
         (options.max_connections + threads - 1) / threads;  // 0 stays 0: no limit
     Workers workers;
     for (TcpListener& listener : listeners) {
-      workers.push_back(
-          std::make_unique<echo::EchoWorker>(options, std::move(listener), connection_share));
+      workers.push_back(std::make_unique<echo::EchoWorker>(options, std::move(listener),
+                                                           connection_share, output, errors));
     }
-    std::printf("Listening on %s (backend %s%s)\n", bound.to_string().c_str(),
-                std::string(workers.front()->backend_name()).c_str(),
-                threads > 1 ? (", " + std::to_string(threads) + " threads").c_str() : "");
-    std::fflush(stdout);
+    output.print("Listening on %s (backend %s%s)\n", bound.to_string().c_str(),
+                 std::string(workers.front()->backend_name()).c_str(),
+                 threads > 1 ? (", " + std::to_string(threads) + " threads").c_str() : "");
 
     for (const auto& worker : workers) worker->start(finished);
-    supervisor.spawn(pass_on_signals(&signals, &workers, &options));
+    supervisor.spawn(pass_on_signals(&signals, &workers, &options, &output, &errors));
     supervisor.spawn(watch_workers(&finished, &workers));
     supervisor.run();
     int exit_code = 0;
     for (const auto& worker : workers) exit_code = std::max(exit_code, worker->join());
-    if (options.stats) total_stats(workers).print(stderr);
-    return exit_code;
+    if (options.stats) total_stats(workers).print(errors);
+    return exit_code;  // the logs' destructors write out what is queued (for up to a second)
   } catch (const std::exception& error) {
     std::fprintf(stderr, "tasknet-echo: %s\n", error.what());
     return 1;
