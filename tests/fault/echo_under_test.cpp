@@ -18,8 +18,9 @@ namespace {
 
 std::vector<std::string> command_for(const EchoLaunch& launch) {
   std::string command = std::string("exec ") + TASKNET_ECHO_PATH +
-                        " --host 127.0.0.1 --port 0 --quiet --backend " +
+                        " --host 127.0.0.1 --port 0 --backend " +
                         std::string(to_string(launch.backend));
+  if (launch.quiet) command += " --quiet";
   for (const std::string& option : launch.options) command += " " + option;
   if (launch.descriptor_limit > 0) {
     command = "ulimit -n " + std::to_string(launch.descriptor_limit) + " && " + command;

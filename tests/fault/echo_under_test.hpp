@@ -20,11 +20,13 @@ struct EchoLaunch {
   Backend backend = Backend::epoll;
   std::vector<std::string> options;  ///< more of tasknet-echo's options
   long descriptor_limit = 0;         ///< the server's `ulimit -n`; 0: inherited
+  bool quiet = true;                 ///< false: it logs every connection on its stdout
 };
 
 class EchoUnderTest {
  public:
-  /// Starts tasknet-echo --quiet on 127.0.0.1, port 0, and reads back its port.
+  /// Starts tasknet-echo (--quiet unless asked otherwise) on 127.0.0.1, port 0, and reads back its
+  /// port.
   explicit EchoUnderTest(const EchoLaunch& launch);
 
   [[nodiscard]] Address address() const { return Address::ipv4_loopback(port_); }

@@ -90,6 +90,11 @@ std::optional<std::string> Process::read_stdout_line(std::chrono::milliseconds t
   }
 }
 
+void Process::close_stdout() {
+  if (out_fd_ >= 0) ::close(out_fd_);
+  out_fd_ = -1;
+}
+
 void Process::send_signal(int signal) const {
   ::kill(pid_, signal);
 }

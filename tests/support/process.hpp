@@ -21,6 +21,8 @@ class Process {
   /// The next line of standard output, without its newline; nullopt on timeout or end of output.
   std::optional<std::string> read_stdout_line(std::chrono::milliseconds timeout);
   void send_signal(int signal) const;
+  /// Closes this end of the child's standard output: its writes fail with EPIPE from now on.
+  void close_stdout();
   /// Waits for the exit and returns its code (128 + N for death by signal N); nullopt on timeout.
   std::optional<int> wait(std::chrono::milliseconds timeout);
   /// All of standard output and standard error after the process has exited.
