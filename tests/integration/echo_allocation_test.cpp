@@ -1,41 +1,16 @@
 // The echo path allocates nothing per message: once a connection is warm, thousands of
 // request/reply exchanges cost no heap allocation at all, on any backend. Counted by replacing
-// the global operator new in this test program.
+// the global operator new in this test program (allocation_counter.hpp).
 #include <sys/socket.h>
 
 #include <gtest/gtest.h>
 
-#include <atomic>
-#include <cstdlib>
-#include <new>
-
+#include "allocation_counter.hpp"
 #include "backends.hpp"
 #include "blocking_client.hpp"
 #include "echo_service.hpp"
 #include "server_thread.hpp"
 #include "tasknet/net/tcp_server.hpp"
-
-namespace {
-std::atomic<long> allocations{0};
-}
-
-// These replace the global operators as a pair over malloc and free; GCC, seeing free() inlined
-// where a new-expression's pointer ends, takes the pair for a mismatch.
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
-#endif
-
-void* operator new(std::size_t size) {
-  allocations.fetch_add(1, std::memory_order_relaxed);
-  if (void* memory = std::malloc(size == 0 ? 1 : size)) return memory;
-  throw std::bad_alloc{};
-}
-void operator delete(void* memory) noexcept {
-  std::free(memory);
-}
-void operator delete(void* memory, std::size_t) noexcept {
-  std::free(memory);
-}
 
 namespace tasknet {
 namespace {
@@ -82,9 +57,9 @@ long allocations_per_5000_exchanges(Backend backend, echo::EchoConfig config) {
     }
   };
   for (int i = 0; i < 100; ++i) exchange();  // warm: buffers pooled, queues grown
-  const long before = allocations.load();
+  const long before = testing::allocations();
   for (int i = 0; i < 5000; ++i) exchange();
-  return allocations.load() - before;
+  return testing::allocations() - before;
 }
 
 INSTANTIATE_TEST_SUITE_P(AllBackends, EchoAllocations, testing::every_backend(),

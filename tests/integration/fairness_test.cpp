@@ -64,39 +64,10 @@ class Fairness : public ::testing::TestWithParam<Backend> {
   Scheduler scheduler{{.backend = GetParam()}};
 };
 
-TEST_P(Fairness, AYieldingTaskRunsWhileAnotherSendsAThousandTimesWithoutWaiting) {
+/// Runs a task that yields at every step beside one that does `sends` send_alls of `size` bytes,
+/// each of which the kernel takes at once; returns how many steps the first ran meanwhile.
+long steps_during_sends(Scheduler& scheduler, int sends, std::size_t size) {
   LoopbackPair pair;
-  constexpr int sends = 1000;
-  bool sending = true;
-  long steps_while_sending = 0;
-  auto producer = [](const bool* busy, long* steps) -> Task<void> {
-    while (*busy) {
-      ++*steps;
-      co_await yield_now();
-    }
-  };
-  auto sender = [](Socket* socket, bool* busy, long* steps) -> Task<void> {
-    const std::string message(100, 'm');  // 100 kB in all: the kernel takes it without waiting
-    const long before = *steps;
-    for (int i = 0; i < sends; ++i) co_await socket->send_all(message);
-    *steps -= before;  // from here on the count is frozen: the producer stops
-    *busy = false;
-  };
-  scheduler.spawn(producer(&sending, &steps_while_sending));
-  scheduler.spawn(sender(&pair.sender, &sending, &steps_while_sending));
-  scheduler.run();
-  // Without a budget the sender never yields on a readiness backend (0 steps); and a backend that
-  // starts each send only at its next turn lets the producer run ~60 times per send.
-  EXPECT_GE(steps_while_sending, 1);
-  EXPECT_LE(steps_while_sending, 2 * sends);
-  std::cout << "[ measured ] " << to_string(GetParam()) << ": the producer ran "
-            << steps_while_sending << " steps during " << sends << " sends\n";
-}
-
-TEST_P(Fairness, ABudgetSpentYieldsOnceEveryTaskBudgetOperations) {
-  // 10 x task_budget sends that all finish at once: the sender yields after each budget.
-  LoopbackPair pair;
-  constexpr int sends = 10 * static_cast<int>(Scheduler::task_budget);
   bool sending = true;
   long steps = 0;
   auto producer = [](const bool* busy, long* count) -> Task<void> {
@@ -105,16 +76,35 @@ TEST_P(Fairness, ABudgetSpentYieldsOnceEveryTaskBudgetOperations) {
       co_await yield_now();
     }
   };
-  auto sender = [](Socket* socket, bool* busy, long* count) -> Task<void> {
-    const std::string message(10, 'm');
+  auto sender = [](Socket* socket, int times, std::size_t bytes, bool* busy,
+                   long* count) -> Task<void> {
+    const std::string message(bytes, 'm');
     const long before = *count;
-    for (int i = 0; i < sends; ++i) co_await socket->send_all(message);
-    *count -= before;
+    for (int i = 0; i < times; ++i) co_await socket->send_all(message);
+    *count -= before;  // from here on the count is frozen: the producer stops
     *busy = false;
   };
   scheduler.spawn(producer(&sending, &steps));
-  scheduler.spawn(sender(&pair.sender, &sending, &steps));
+  scheduler.spawn(sender(&pair.sender, sends, size, &sending, &steps));
   scheduler.run();
+  return steps;
+}
+
+TEST_P(Fairness, AYieldingTaskRunsWhileAnotherSendsAThousandTimesWithoutWaiting) {
+  constexpr int sends = 1000;  // of 100 bytes: 100 kB in all, which the kernel takes at once
+  const long steps = steps_during_sends(scheduler, sends, 100);
+  // Without a budget the sender never yields on a readiness backend (0 steps); and a backend that
+  // starts each send only at its next turn lets the producer run ~60 times per send.
+  EXPECT_GE(steps, 1);
+  EXPECT_LE(steps, 2 * sends);
+  std::cout << "[ measured ] " << to_string(GetParam()) << ": the producer ran " << steps
+            << " steps during " << sends << " sends\n";
+}
+
+TEST_P(Fairness, ABudgetSpentYieldsOnceEveryTaskBudgetOperations) {
+  // 10 x task_budget sends that all finish at once: the sender yields after each budget.
+  const long steps =
+      steps_during_sends(scheduler, 10 * static_cast<int>(Scheduler::task_budget), 10);
   if (GetParam() != Backend::uring) {  // (io_uring's sends each wait for their completion)
     EXPECT_GE(steps, 9);
     EXPECT_LE(steps, 12);
