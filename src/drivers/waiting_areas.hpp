@@ -47,6 +47,17 @@ class WaitingAreas {
     }
     // A descriptor never seen here has no record to correct: its state stays unknown.
   }
+  /// Records what an operation found: done leaves `fd` ready in `direction`; would_block or
+  /// done_drained (EAGAIN, a short read) mark it not ready, so the next change is news.
+  void record(int fd, Direction direction, detail::Attempt outcome) noexcept {
+    set_readiness(fd, direction,
+                  outcome == detail::Attempt::done ? Readiness::ready : Readiness::not_ready);
+  }
+  /// Whether an attempt of `waiter`'s operation finished it; records what it found.
+  bool finished(const detail::Waiter& waiter, detail::Attempt attempt) noexcept {
+    if (attempt != detail::Attempt::done) record(waiter.fd, waiter.direction, attempt);
+    return attempt != detail::Attempt::would_block;
+  }
   [[nodiscard]] Entry* find(int fd) noexcept {
     return static_cast<std::size_t>(fd) < entries_.size() ? &entries_[fd] : nullptr;
   }

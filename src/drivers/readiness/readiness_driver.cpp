@@ -35,7 +35,7 @@ class ReadinessDriver final : public Driver {
           queue_attempt(waiter);
           return true;
         }
-        if (finished(waiter, waiter.operation->attempt(waiter))) return false;
+        if (areas_.finished(waiter, waiter.operation->attempt(waiter))) return false;
         known = Readiness::not_ready;
       }
     } else if (waiter.trust_readiness) {
@@ -53,7 +53,7 @@ class ReadinessDriver final : public Driver {
   }
 
   bool attempt_at_turn(Waiter& waiter) noexcept override {
-    if (!finished(waiter, waiter.operation->attempt(waiter))) {
+    if (!areas_.finished(waiter, waiter.operation->attempt(waiter))) {
       // A spurious wake-up: it stays parked, and waits for the next edge (a level-triggered
       // poller watches it already, since it parked).
       waiter.state = WaitState::parked;
@@ -84,8 +84,7 @@ class ReadinessDriver final : public Driver {
   }
 
   void record(int fd, Direction direction, Attempt outcome) noexcept override {
-    areas_.set_readiness(fd, direction,
-                         outcome == Attempt::done ? Readiness::ready : Readiness::not_ready);
+    areas_.record(fd, direction, outcome);
   }
 
   bool has_waiters() const noexcept override { return areas_.count() > 0; }
@@ -98,13 +97,6 @@ class ReadinessDriver final : public Driver {
   }
 
  private:
-  /// Whether an attempt finished the operation; one that would block, or drained the
-  /// descriptor, marks it not ready.
-  bool finished(const Waiter& waiter, Attempt attempt) noexcept {
-    if (attempt != Attempt::done) record(waiter.fd, waiter.direction, attempt);
-    return attempt != Attempt::would_block;
-  }
-
   void park(Waiter& waiter, LastSeen last_seen) {
     WaitingAreas::Entry& entry = areas_.at(waiter.fd);
     if (entry.waiter[WaitingAreas::index_of(waiter.direction)] == nullptr &&
@@ -136,7 +128,7 @@ class ReadinessDriver final : public Driver {
     } else if (waiter->operation->attempt_at_turn) {
       queue_attempt(*waiter);
       return;
-    } else if (!finished(*waiter, waiter->operation->attempt(*waiter))) {
+    } else if (!areas_.finished(*waiter, waiter->operation->attempt(*waiter))) {
       return;  // a spurious wake-up keeps the task parked
     }
     interrupt(*waiter, WaitStatus::ready);

@@ -109,7 +109,7 @@ class UringDriver final : public Driver {
         queue_attempt(waiter);
         return true;
       }
-      if (finished(waiter, waiter.operation->attempt(waiter))) return false;
+      if (areas_.finished(waiter, waiter.operation->attempt(waiter))) return false;
     }
     areas_.enter(areas_.at(waiter.fd), waiter);
     try {
@@ -123,7 +123,7 @@ class UringDriver final : public Driver {
   }
 
   bool attempt_at_turn(Waiter& waiter) noexcept override {
-    if (finished(waiter, waiter.operation->attempt(waiter)))
+    if (areas_.finished(waiter, waiter.operation->attempt(waiter)))
       return end_at_turn(waiter, WaitStatus::ready);
     try {
       submit(waiter);
@@ -179,8 +179,7 @@ class UringDriver final : public Driver {
   }
 
   void record(int fd, Direction direction, Attempt outcome) noexcept override {
-    areas_.set_readiness(fd, direction,
-                         outcome == Attempt::done ? Readiness::ready : Readiness::not_ready);
+    areas_.record(fd, direction, outcome);
   }
 
   bool has_waiters() const noexcept override { return areas_.count() > 0 || in_flight_ > 0; }
@@ -211,13 +210,6 @@ class UringDriver final : public Driver {
         refuse(ENOSYS, std::string("this kernel lacks the ") + name + " operation");
       }
     }
-  }
-
-  /// Whether an attempt finished the operation; one that would block, or drained the
-  /// descriptor, marks it not ready.
-  bool finished(const Waiter& waiter, Attempt attempt) noexcept {
-    if (attempt != Attempt::done) record(waiter.fd, waiter.direction, attempt);
-    return attempt != Attempt::would_block;
   }
 
   /// The wait ends with `status`.
