@@ -1,5 +1,15 @@
 // Fixed-size buffers lent to connections only while they have data in hand, so an idle
 // connection holds no buffer. One pool per scheduler thread; not thread-safe.
+//
+// What a pool keeps, and what it gives back: it keeps every buffer lent out or held by a
+// recycler, and idle ones up to max_idle until trim() is first called, then up to what the last
+// period had in use at its busiest (see trim()). A buffer it frees goes back to the system at
+// once: a buffer of 16 KiB or more (tasknet-echo's are 64 KiB) is a mapping of its own, which
+// freeing unmaps, so its pages leave the resident set; a smaller one goes to operator delete[].
+// (From the heap, a burst's large buffers left their pages in the allocator, pinned between the
+// coroutine frames allocated meanwhile, and an io_uring server's RSS grew with every wave of
+// connections.) So after a burst, a server that trims is back within two periods to what it
+// keeps, however many bursts came before.
 #pragma once
 
 #include <algorithm>
@@ -15,12 +25,20 @@ class BufferPool;
 
 namespace detail {
 
+/// Frees a pool buffer's memory the way BufferPool made it: unmapped, or deleted.
+struct FreeBufferMemory {
+  void operator()(char* memory) const noexcept;
+};
+
+/// The memory of one pool buffer.
+using BufferMemory = std::unique_ptr<char[], FreeBufferMemory>;
+
 /// Where a pool gives its buffers back first, while it takes them: a driver that lends the
 /// pool's buffers on (io_uring hands them to the kernel to receive into). The pool knows no more.
 class BufferRecycler {
  public:
   /// Takes `memory` (leaving it empty) if there is room; returns whether it did.
-  virtual bool take_back(std::unique_ptr<char[]>& memory) noexcept = 0;
+  virtual bool take_back(BufferMemory& memory) noexcept = 0;
   /// The pool is being destroyed: lend none of its buffers again.
   virtual void pool_destroyed() noexcept = 0;
 
@@ -73,11 +91,11 @@ class BufferPool {
    private:
     friend class BufferPool;
     friend struct detail::BufferPoolAccess;
-    Buffer(BufferPool& pool, std::unique_ptr<char[]> memory) noexcept
+    Buffer(BufferPool& pool, detail::BufferMemory memory) noexcept
         : pool_(&pool), memory_(std::move(memory)) {}
 
     BufferPool* pool_ = nullptr;
-    std::unique_ptr<char[]> memory_;
+    detail::BufferMemory memory_;
   };
 
   /// Buffers of `buffer_size` bytes; at most `max_idle` are kept for reuse, so a burst of
@@ -107,14 +125,15 @@ class BufferPool {
   /// first call on, buffers given back are always kept, and only trim() frees them. So a load
   /// that needs more than max_idle buffers at once stops allocating and freeing them (io_uring
   /// holds a buffer while its reply's send is in flight: 500 busy connections hold about 500),
-  /// and the memory of a burst goes back within two periods of its end.
+  /// and the memory of a burst goes back within two periods of its end (to the system, for
+  /// buffers of 16 KiB or more: see the top of this file).
   void trim() noexcept;
 
  private:
   friend struct detail::BufferPoolAccess;
 
-  [[nodiscard]] std::unique_ptr<char[]> take_memory() {
-    std::unique_ptr<char[]> memory;
+  [[nodiscard]] detail::BufferMemory take_memory() {
+    detail::BufferMemory memory;
     if (idle_.empty()) {
       if (idle_.capacity() < std::min(made_ + 1, idle_limit_)) {
         idle_.reserve(std::max(made_ + 1, 2 * idle_.capacity()));  // room to keep every buffer
@@ -128,7 +147,7 @@ class BufferPool {
     if (in_use_count() > peak_in_use_) peak_in_use_ = in_use_count();
     return memory;
   }
-  void give_back(std::unique_ptr<char[]> memory) noexcept {
+  void give_back(detail::BufferMemory memory) noexcept {
     // One idle buffer is kept back from the recycler, for the receives that borrow when it has
     // run dry: they take it one at a time, so it spares them an allocation each.
     if (recycler_ != nullptr && (!idle_.empty() || idle_limit_ == 0) &&
@@ -141,7 +160,7 @@ class BufferPool {
     }
     --made_;  // and freed
   }
-  [[nodiscard]] std::unique_ptr<char[]> allocate() const;
+  [[nodiscard]] detail::BufferMemory allocate() const;
 
   std::size_t buffer_size_;
   std::size_t max_idle_;
@@ -149,7 +168,7 @@ class BufferPool {
   std::size_t idle_limit_;       // max_idle_; after a trim(), no limit: trim() frees
   std::size_t made_ = 0;         // buffers allocated and not freed: idle, lent or recycled
   std::size_t peak_in_use_ = 0;  // the most in use at once since the last trim()
-  std::vector<std::unique_ptr<char[]>> idle_;  // room for min(made_, idle_limit_)
+  std::vector<detail::BufferMemory> idle_;  // room for min(made_, idle_limit_)
   detail::BufferRecycler* recycler_ = nullptr;
 };
 
@@ -164,13 +183,11 @@ struct BufferPoolAccess {
     pool.recycler_ = recycler;
   }
   /// An idle buffer's memory, or new memory: to lend on, or to receive into.
-  [[nodiscard]] static std::unique_ptr<char[]> take_memory(BufferPool& pool) {
-    return pool.take_memory();
-  }
+  [[nodiscard]] static BufferMemory take_memory(BufferPool& pool) { return pool.take_memory(); }
   /// Memory of the pool's size (from take_memory, or that a recycler lent on), as a Buffer of
   /// the pool.
   [[nodiscard]] static BufferPool::Buffer adopt(BufferPool& pool, char* memory) noexcept {
-    return BufferPool::Buffer{pool, std::unique_ptr<char[]>(memory)};
+    return BufferPool::Buffer{pool, BufferMemory(memory)};
   }
 };
 

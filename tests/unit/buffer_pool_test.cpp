@@ -1,9 +1,16 @@
 // BufferPool: lending, taking back, keeping at most max_idle (or, after trim(), what the last
-// period used), and the headroom it reserves.
+// period used), handing the large buffers it frees back to the system, and the headroom it
+// reserves.
 #include "tasknet/buffer_pool.hpp"
+
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include <gtest/gtest.h>
 
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
 #include <stdexcept>
 #include <utility>
 #include <vector>
@@ -77,6 +84,62 @@ TEST(BufferPool, ABufferOutAcrossATrimCountsInTheNextPeriod) {
   pool.trim();  // a period with none in use
   EXPECT_EQ(pool.idle_count(), 0U);
   EXPECT_EQ(pool.in_use_count(), 0U);
+}
+
+/// Whether the page holding `address` is mapped in this process (mincore: ENOMEM if not).
+bool page_mapped(const char* address) {
+  const auto page = static_cast<std::uintptr_t>(::sysconf(_SC_PAGESIZE));
+  const std::uintptr_t start = reinterpret_cast<std::uintptr_t>(address) / page * page;
+  unsigned char resident = 0;
+  return ::mincore(reinterpret_cast<void*>(start), page, &resident) == 0;
+}
+
+TEST(BufferPool, LargeBuffersThatTrimFreesAreUnmapped) {
+#if defined(__SANITIZE_ADDRESS__)
+  GTEST_SKIP()
+      << "under AddressSanitizer every buffer comes from new[], to keep its bounds checked";
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+  GTEST_SKIP()
+      << "under AddressSanitizer every buffer comes from new[], to keep its bounds checked";
+#endif
+#endif
+  constexpr std::size_t size = 64 * 1024;
+  BufferPool pool(size, 2);
+  std::vector<char*> memory;
+  {
+    std::vector<BufferPool::Buffer> held;
+    for (int i = 0; i < 10; ++i) {
+      held.push_back(pool.borrow());
+      std::memset(held.back().data(), 'x', size);  // every page of it resident
+      memory.push_back(held.back().data());
+    }
+    pool.trim();  // from now on only trim() frees
+  }
+  pool.trim();  // the period that ends had all 10 out when it began: kept
+  EXPECT_EQ(pool.idle_count(), 10U);
+  pool.trim();  // an idle period: back to max_idle
+  ASSERT_EQ(pool.idle_count(), 2U);
+  std::size_t still_mapped = 0;
+  for (const char* buffer : memory) {
+    if (page_mapped(buffer) || page_mapped(buffer + size - 1)) ++still_mapped;
+  }
+  EXPECT_EQ(still_mapped, 2U) << "the 8 buffers trim() freed are unmapped, their pages returned";
+}
+
+TEST(BufferPool, SmallBuffersComeAndGoLikeLargeOnes) {
+  BufferPool pool(100, 1, 16);
+  {
+    BufferPool::Buffer a = pool.borrow();
+    BufferPool::Buffer b = pool.borrow();
+    std::memset(a.data(), 'a', a.size());
+    std::memset(b.data(), 'b', b.size());
+    EXPECT_EQ(reinterpret_cast<std::uintptr_t>(a.data()) % alignof(std::max_align_t), 0U);
+  }
+  EXPECT_EQ(pool.idle_count(), 1U) << "one kept, one freed";
+  pool.trim();
+  pool.trim();
+  EXPECT_EQ(pool.idle_count(), 1U);
 }
 
 TEST(BufferPool, AnEmptyBufferHoldsNothingAndMovingLeavesOneEmpty) {

@@ -59,7 +59,7 @@ ProvidedBuffers::~ProvidedBuffers() {
   return_buffers_to(*pool);
 }
 
-bool ProvidedBuffers::take_back(std::unique_ptr<char[]>& memory) noexcept {
+bool ProvidedBuffers::take_back(detail::BufferMemory& memory) noexcept {
   // Every buffer is in the kernel's hands, or the ring is gone.
   if (free_ids_.empty() || ring_ == nullptr) return false;
   const int id = free_ids_.back();
@@ -91,7 +91,7 @@ void ProvidedBuffers::unregister() noexcept {
 
 void ProvidedBuffers::return_buffers_to(BufferPool& pool) noexcept {
   unregister();  // the kernel lets go first
-  for (std::unique_ptr<char[]>& memory : lent_) {
+  for (detail::BufferMemory& memory : lent_) {
     // Kept idle, or freed: the pool counts the buffers it has made.
     if (memory) const auto back = detail::BufferPoolAccess::adopt(pool, memory.release());
   }

@@ -34,7 +34,7 @@ class ProvidedBuffers final : public detail::BufferRecycler {
     return lent_[static_cast<std::size_t>(id)].release();
   }
 
-  bool take_back(std::unique_ptr<char[]>& memory) noexcept override;
+  bool take_back(detail::BufferMemory& memory) noexcept override;
   void pool_destroyed() noexcept override;
 
  private:
@@ -51,9 +51,9 @@ class ProvidedBuffers final : public detail::BufferRecycler {
   BufferPool* pool_;
   std::uint16_t group_;
   unsigned entries_;
-  io_uring_buf_ring* ring_ = nullptr;          // registered with the kernel while not null
-  std::vector<std::unique_ptr<char[]>> lent_;  // by buffer id: the memory in the kernel's hands
-  std::vector<int> free_ids_;                  // ids whose buffer a receive has taken
+  io_uring_buf_ring* ring_ = nullptr;       // registered with the kernel while not null
+  std::vector<detail::BufferMemory> lent_;  // by buffer id: the memory in the kernel's hands
+  std::vector<int> free_ids_;               // ids whose buffer a receive has taken
 };
 
 }  // namespace tasknet::drivers
