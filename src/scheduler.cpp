@@ -129,6 +129,12 @@ void Scheduler::poll_for_io() {
 void Scheduler::expire_timers(TimePoint now) noexcept {
   while (detail::Waiter* earliest = timers_.earliest()) {
     if (earliest->deadline > now) break;
+    const detail::Operation* operation = earliest->operation;
+    if (operation != nullptr && operation->extend_deadline != nullptr &&
+        operation->extend_deadline(*earliest, now)) {
+      timers_.moved_later(*earliest);  // it made progress since: its timeout starts again
+      continue;
+    }
     interrupt(*earliest, WaitStatus::timed_out);  // which takes it out of the heap
   }
 }

@@ -2,6 +2,7 @@
 // step returns would_block to stay parked (readiness) or to be submitted again (completion).
 #include "tasknet/net/send_all_operation.hpp"
 
+#include <algorithm>
 #include <system_error>
 
 #include "drivers/io_request.hpp"
@@ -13,8 +14,10 @@ using detail::Attempt;
 using detail::Completion;
 using detail::IoRequest;
 
-const detail::Operation SendAllOperation::io{&attempt_send_rest, &describe_send_rest,
-                                             &complete_send_rest};
+const detail::Operation SendAllOperation::io{.attempt = &attempt_send_rest,
+                                             .describe = &describe_send_rest,
+                                             .complete = &complete_send_rest,
+                                             .extend_deadline = &extend_deadline};
 
 SendAllOperation::SendAllOperation(FileDescriptor& socket, std::string_view data,
                                    const WaitOptions& options) noexcept
@@ -30,12 +33,55 @@ SendAllOperation::SendAllOperation(FileDescriptor& socket, std::span<iovec> piec
       single_{},
       pieces_(pieces) {}
 
+SendAllOperation::SendAllOperation(FileDescriptor& socket, std::string_view data,
+                                   const Clock::duration& progress_timeout, StopRef stop) noexcept
+    : SendAllOperation(socket, data, WaitOptions{.stop = stop}) {
+  start_progress_timeout(progress_timeout);
+}
+
+SendAllOperation::SendAllOperation(FileDescriptor& socket, std::span<iovec> pieces,
+                                   const Clock::duration& progress_timeout, StopRef stop) noexcept
+    : SendAllOperation(socket, pieces, WaitOptions{.stop = stop}) {
+  start_progress_timeout(progress_timeout);
+}
+
+void SendAllOperation::start_progress_timeout(const Clock::duration& timeout) noexcept {
+  if (timeout <= Clock::duration::zero()) return;
+  progress_timeout_ = timeout;
+  progressed_at_ = Clock::now();
+  has_deadline = true;
+  deadline = progressed_at_ + timeout / 4;  // the first look; a send that goes at once needs none
+}
+
+bool SendAllOperation::extend_deadline(detail::Waiter& waiter, TimePoint now) noexcept {
+  auto& self = static_cast<SendAllOperation&>(waiter);
+  if (self.progress_timeout_ == Clock::duration::zero()) return false;
+  const int unacknowledged = net_io::unacknowledged_bytes(self.fd);
+  if (unacknowledged >= 0) {
+    // Acknowledged some time since the last look: counted as now, so at most a look late.
+    if (unacknowledged < self.unacknowledged_) self.progressed_at_ = now;
+    self.unacknowledged_ = unacknowledged;
+  }
+  const TimePoint expires = self.progressed_at_ + self.progress_timeout_;
+  if (expires <= now) return false;
+  self.deadline = std::min(expires, now + self.progress_timeout_ / 4);
+  return true;
+}
+
+Attempt SendAllOperation::waiting_for_room() noexcept {
+  if (progress_timeout_ > Clock::duration::zero()) {
+    unacknowledged_ = net_io::unacknowledged_bytes(fd);
+  }
+  return Attempt::would_block;
+}
+
 void SendAllOperation::skip_empty_pieces() noexcept {
   while (!pieces_.empty() && pieces_.front().iov_len == 0) pieces_ = pieces_.subspan(1);
 }
 
 void SendAllOperation::consume(std::size_t bytes) noexcept {
   sent_ += bytes;
+  if (progress_timeout_ > Clock::duration::zero() && bytes > 0) progressed_at_ = Clock::now();
   while (!pieces_.empty() && bytes >= pieces_.front().iov_len) {
     bytes -= pieces_.front().iov_len;
     pieces_ = pieces_.subspan(1);
@@ -57,7 +103,7 @@ Attempt SendAllOperation::attempt_send_rest(detail::Waiter& waiter) noexcept {
         left.size() == 1 ? net_io::send_once(self.fd, static_cast<const char*>(left[0].iov_base),
                                              left[0].iov_len)
                          : net_io::sendmsg_once(self.fd, left);
-    if (result.would_block()) return Attempt::would_block;
+    if (result.would_block()) return self.waiting_for_room();
     if (result.error != 0) {
       self.error_ = result.error;
       break;
@@ -82,14 +128,14 @@ Attempt SendAllOperation::complete_send_rest(detail::Waiter& waiter,
                                              const Completion& completion) noexcept {
   auto& self = static_cast<SendAllOperation&>(waiter);
   const net_io::Result sent = net_io::from_completion(completion.result);
-  if (sent.would_block()) return Attempt::would_block;
+  if (sent.would_block()) return self.waiting_for_room();
   if (sent.error != 0) {
     self.error_ = sent.error;
     return Attempt::done;
   }
   self.consume(sent.bytes);
   self.skip_empty_pieces();
-  return self.pieces_.empty() ? Attempt::done : Attempt::would_block;
+  return self.pieces_.empty() ? Attempt::done : self.waiting_for_room();
 }
 
 void SendAllOperation::await_resume() const {

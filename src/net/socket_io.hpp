@@ -3,6 +3,8 @@
 // library.
 #pragma once
 
+#include <linux/sockios.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/types.h>
 #include <sys/uio.h>
@@ -55,6 +57,13 @@ inline Result send_once(int fd, const char* data, std::size_t size) noexcept {
     if (errno == EINTR) continue;
     return {0, errno == EWOULDBLOCK ? EAGAIN : errno};
   }
+}
+
+/// Bytes sent into the socket that its peer has not acknowledged yet (SIOCOUTQ); -1 where the
+/// descriptor cannot tell (not a socket).
+inline int unacknowledged_bytes(int fd) noexcept {
+  int bytes = 0;
+  return ::ioctl(fd, SIOCOUTQ, &bytes) == 0 ? bytes : -1;
 }
 
 /// One gather send of up to IOV_MAX pieces.

@@ -29,6 +29,7 @@ TcpListener TcpListener::bind(const Address& address, const ListenOptions& optio
   FileDescriptor fd = open_stream_socket(address.family(), ("socket for " + where).c_str());
   if (options.reuse_address) enable(fd.get(), SOL_SOCKET, SO_REUSEADDR, "setsockopt(SO_REUSEADDR)");
   if (options.reuse_port) enable(fd.get(), SOL_SOCKET, SO_REUSEPORT, "setsockopt(SO_REUSEPORT)");
+  if (options.keepalive) set_keepalive(fd.get(), *options.keepalive);
   if (::bind(fd.get(), address.data(), address.size()) != 0) {
     throw std::system_error(errno, std::system_category(), "bind " + where);
   }

@@ -8,6 +8,7 @@
 #include <gtest/gtest.h>
 
 #include <array>
+#include <atomic>
 #include <string>
 #include <system_error>
 #include <thread>
@@ -221,6 +222,108 @@ TEST_P(SocketOps, SendAllWaitsForASlowReaderAndDeliversEverything) {
   reader.join();
   EXPECT_EQ(received.size(), payload.size());
   EXPECT_TRUE(received == payload);
+}
+
+/// Small kernel buffers on both sides, so that a transfer of a few hundred KiB needs the reader.
+void shrink_buffers(int sender_fd, int reader_fd) {
+  const int size = 16 * 1024;
+  ASSERT_EQ(::setsockopt(sender_fd, SOL_SOCKET, SO_SNDBUF, &size, sizeof size), 0);
+  ASSERT_EQ(::setsockopt(reader_fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof size), 0);
+}
+
+TEST_P(SocketOps, SendAllForTimesOutOnceThePeerStopsTakingBytes) {
+  TcpListener listener = listen_anywhere();
+  BlockingClient client(listener.local_address().port());  // never reads
+  const std::string payload(4 << 20, 'x');
+  struct Outcome {
+    std::string error;
+    std::size_t sent = 0;
+    Clock::duration after_last_byte{};
+  };
+  auto serve = [](TcpListener* from, const std::string* data, int reader) -> Task<Outcome> {
+    Accepted accepted = co_await from->accept();
+    shrink_buffers(accepted.socket.fd(), reader);
+    Outcome outcome;
+    SendAllOperation sending = accepted.socket.send_all_for(*data, 200ms);
+    try {
+      co_await sending;
+      outcome.error = "sent everything to a peer that reads nothing";
+    } catch (const std::system_error& error) {
+      outcome.error = error.code() == std::errc::timed_out ? "" : error.what();
+    }
+    outcome.sent = sending.bytes_sent();
+    co_return outcome;
+  };
+  const TimePoint started = Clock::now();
+  const Outcome outcome = run_to_completion(scheduler, serve(&listener, &payload, client.fd()));
+  EXPECT_EQ(outcome.error, "");
+  EXPECT_GT(outcome.sent, 0U) << "the kernel's buffers took nothing";
+  EXPECT_LT(outcome.sent, payload.size());
+  EXPECT_GE(Clock::now() - started, 200ms);
+}
+
+constexpr auto slow_reader_timeout = 300ms;
+
+// A timeout between sends, not over the whole: a reader slower than the timeout over the whole
+// transfer, but never silent for as long, gets everything.
+TEST_P(SocketOps, SendAllForWaitsForASlowReaderThatKeepsReading) {
+  TcpListener listener = listen_anywhere();
+  const std::uint16_t port = listener.local_address().port();
+  std::string payload(1 << 20, '\0');
+  for (std::size_t i = 0; i < payload.size(); ++i) payload[i] = static_cast<char>('a' + i % 26);
+  std::atomic<int> reader_fd{-1};
+  auto sender = [](TcpListener* from, const std::string* data,
+                   std::atomic<int>* reader) -> Task<std::string> {
+    Accepted accepted = co_await from->accept();
+    while (reader->load() < 0) co_await sleep_for(1ms);
+    shrink_buffers(accepted.socket.fd(), reader->load());
+    try {
+      co_await accepted.socket.send_all_for(*data, slow_reader_timeout);
+    } catch (const std::system_error& error) {
+      co_return error.what();
+    }
+    co_return "";
+  };
+  std::string received;
+  std::thread reader([&] {
+    BlockingClient client(port);
+    reader_fd.store(client.fd());
+    for (std::string part = client.recv_some(32 * 1024); !part.empty();
+         part = client.recv_some(32 * 1024)) {
+      received += part;
+      std::this_thread::sleep_for(25ms);
+    }
+  });
+  const TimePoint started = Clock::now();
+  EXPECT_EQ(run_to_completion(scheduler, sender(&listener, &payload, &reader_fd)), "");
+  const Clock::duration took = Clock::now() - started;
+  reader.join();
+  EXPECT_TRUE(received == payload) << received.size() << " of " << payload.size() << " bytes";
+  EXPECT_GT(took, 2 * slow_reader_timeout)
+      << "too fast to tell a timeout between sends from one over all";
+}
+
+TEST_P(SocketOps, AListenersKeepAliveIsEveryAcceptedSocketsToo) {
+  TcpListener listener =
+      TcpListener::bind(Address::ipv4_loopback(0),
+                        {.keepalive = KeepAlive::after_silence_of(std::chrono::seconds{9})});
+  BlockingClient client(listener.local_address().port());
+  auto accept_one = [](TcpListener* from) -> Task<std::array<int, 5>> {
+    Accepted accepted = co_await from->accept();
+    const std::array<std::pair<int, int>, 5> options{{{SOL_SOCKET, SO_KEEPALIVE},
+                                                      {IPPROTO_TCP, TCP_KEEPIDLE},
+                                                      {IPPROTO_TCP, TCP_KEEPINTVL},
+                                                      {IPPROTO_TCP, TCP_KEEPCNT},
+                                                      {IPPROTO_TCP, TCP_USER_TIMEOUT}}};
+    std::array<int, 5> values{};
+    for (std::size_t i = 0; i < options.size(); ++i) {
+      socklen_t length = sizeof values[i];
+      ::getsockopt(accepted.socket.fd(), options[i].first, options[i].second, &values[i], &length);
+    }
+    co_return values;
+  };
+  const std::array<int, 5> expected{1, 9, 3, 3, 18'000};
+  EXPECT_EQ(run_to_completion(scheduler, accept_one(&listener)), expected);
 }
 
 TEST_P(SocketOps, SendingToAClosedPeerIsAnErrorNotSigpipe) {

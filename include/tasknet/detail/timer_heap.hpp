@@ -28,6 +28,9 @@ class TimerHeap {
     sift_up(waiter.timer_slot);
   }
 
+  /// After the waiter's deadline was moved later: puts it back in order.
+  void moved_later(Waiter& waiter) noexcept { sift_down(waiter.timer_slot); }
+
   void erase(Waiter& waiter) noexcept {
     const std::size_t slot = waiter.timer_slot;
     waiter.timer_slot = Waiter::no_timer;

@@ -52,6 +52,10 @@ struct Operation {
   /// that borrows a buffer to try: one wait may report hundreds of readable sockets, and trying
   /// them all there would borrow a buffer for each before any task has run to give one back.
   bool attempt_at_turn = false;
+  /// Optional, for a timeout that restarts whenever the operation makes progress (send_all_for):
+  /// asked when the waiter's deadline has passed, at `now`. To keep waiting, it stores a later
+  /// deadline in waiter.deadline and returns true; false: the wait times out.
+  bool (*extend_deadline)(Waiter&, TimePoint now) noexcept = nullptr;
 };
 
 /// Where a wait stands. The transitions, and who makes them:

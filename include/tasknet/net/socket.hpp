@@ -9,6 +9,7 @@
 
 #include "tasknet/file_descriptor.hpp"
 #include "tasknet/net/address.hpp"
+#include "tasknet/net/keepalive.hpp"
 #include "tasknet/net/receive_operation.hpp"
 #include "tasknet/net/recv_operation.hpp"
 #include "tasknet/net/send_all_operation.hpp"
@@ -61,6 +62,27 @@ class Socket {
                                           const WaitOptions& options = no_limits) noexcept {
     return SendAllOperation{fd_, pieces, options};
   }
+  /// send_all() that times out once the kernel has taken no byte for `timeout` (zero: never): the
+  /// timeout restarts whenever bytes go, so it bounds a stalled peer, not a slow one. Throws
+  /// std::system_error with std::errc::timed_out when it passes; bytes_sent() tells how much went.
+  [[nodiscard]] SendAllOperation send_all_for(std::span<iovec> pieces,
+                                              const Clock::duration& timeout) noexcept {
+    return SendAllOperation{fd_, pieces, timeout, StopRef{}};
+  }
+  /// The same, also cancelled (std::errc::operation_canceled) by `stop`.
+  [[nodiscard]] SendAllOperation send_all_for(std::span<iovec> pieces,
+                                              const Clock::duration& timeout,
+                                              const std::stop_token& stop) noexcept {
+    return SendAllOperation{fd_, pieces, timeout, stop};
+  }
+  [[nodiscard]] SendAllOperation send_all_for(std::string_view data,
+                                              const Clock::duration& timeout) noexcept {
+    return SendAllOperation{fd_, data, timeout, StopRef{}};
+  }
+  [[nodiscard]] SendAllOperation send_all_for(std::string_view data, const Clock::duration& timeout,
+                                              const std::stop_token& stop) noexcept {
+    return SendAllOperation{fd_, data, timeout, stop};
+  }
 
   /// The seed's `yield 'recv', sock`: waits until a receive would not block.
   [[nodiscard]] ReadinessWait readable(const WaitOptions& options = no_limits) noexcept {
@@ -99,6 +121,8 @@ class Socket {
 
   /// TCP_NODELAY: send small writes at once instead of waiting to coalesce them (Nagle).
   void set_no_delay(bool enabled);
+  /// See KeepAlive: finds a peer that vanished, for a connection this side made.
+  void set_keepalive(const KeepAlive& keepalive) { tasknet::set_keepalive(fd(), keepalive); }
 
   [[nodiscard]] Address local_address() const;
   [[nodiscard]] Address peer_address() const;

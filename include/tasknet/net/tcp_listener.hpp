@@ -3,8 +3,11 @@
 
 #include <sys/socket.h>
 
+#include <optional>
+
 #include "tasknet/net/accept_operation.hpp"
 #include "tasknet/net/address.hpp"
+#include "tasknet/net/keepalive.hpp"
 #include "tasknet/net/socket.hpp"
 
 namespace tasknet {
@@ -14,6 +17,9 @@ struct ListenOptions {
   bool reuse_address = true;  ///< SO_REUSEADDR: restart without waiting out TIME_WAIT
   bool reuse_port = false;    ///< SO_REUSEPORT: several listeners share the port
   bool no_delay = true;       ///< TCP_NODELAY on every accepted socket
+  /// Keepalive (and the user timeout tied to it) for every accepted socket: set once on the
+  /// listener, which they inherit. None: the system's defaults (no keepalive).
+  std::optional<KeepAlive> keepalive;
 };
 
 class TcpListener {
