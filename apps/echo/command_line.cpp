@@ -12,6 +12,25 @@
 #include "tasknet/version.hpp"
 
 namespace tasknet::echo {
+namespace {
+
+/// Whole seconds from 0 to `max`, as TCP_KEEPIDLE counts them; "1.5" is refused for what it is.
+CLI::Validator whole_seconds_up_to(int max) {
+  return CLI::Validator(
+      [max](std::string& text) -> std::string {
+        int value = 0;
+        if (!CLI::detail::lexical_cast(text, value)) {
+          return "Value " + text + " is not a whole number of seconds";
+        }
+        if (value < 0 || value > max) {
+          return "Value " + text + " not in range 0 to " + std::to_string(max);
+        }
+        return {};
+      },
+      "SECONDS, 0 to " + std::to_string(max));
+}
+
+}  // namespace
 
 std::variant<CommandLine, int> parse_command_line(int argc, const char* const* argv,
                                                   std::ostream& out, std::ostream& err) {
@@ -36,7 +55,7 @@ std::variant<CommandLine, int> parse_command_line(int argc, const char* const* a
                  "are answered in runs of this size")
       ->check(CLI::Range(std::size_t{1}, max_recv_size))
       ->capture_default_str();
-  app.add_option("--backend", backend, "I/O poller")
+  app.add_option("--backend", backend, "I/O backend")
       ->check(CLI::IsMember({"uring", "epoll", "poll", "select"}))
       ->capture_default_str();
   app.add_flag("-q,--quiet", result.quiet, "Do not print a line per connection");
@@ -46,8 +65,18 @@ std::variant<CommandLine, int> parse_command_line(int argc, const char* const* a
       ->check(CLI::Range(std::size_t{0}, std::size_t{10'000'000}))
       ->capture_default_str();
   app.add_option("--idle-timeout", result.idle_timeout_s,
-                 "Close a client that sends nothing for this many seconds (0: never)")
+                 "Close a client that makes no progress for this many seconds: nothing "
+                 "received from it while waiting for its next request; while sending it a reply, "
+                 "no byte taken by the kernel nor acknowledged by the client (looked at every "
+                 "quarter of this). A slow reader that keeps reading is kept. 0: never")
       ->check(apps::seconds_between(0.0, 1e6))
+      ->capture_default_str();
+  app.add_option("--keepalive", result.keepalive_s,
+                 "TCP keepalive: after this many seconds without a packet from a client, probe "
+                 "it 3 times, a third of this apart; one that answers none, or leaves reply "
+                 "bytes unacknowledged as long (TCP_USER_TIMEOUT), is closed: a vanished peer "
+                 "goes after about twice this. 0: no keepalive")
+      ->check(whole_seconds_up_to(32767))
       ->capture_default_str();
   app.add_option("--shutdown-timeout", result.shutdown_timeout_s,
                  "On SIGINT/SIGTERM stop accepting, let exchanges under way finish for at most "

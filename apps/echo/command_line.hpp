@@ -21,6 +21,7 @@ struct CommandLine {
   bool quiet = false;
   std::size_t max_connections = 0;  ///< 0: no limit
   double idle_timeout_s = 0;        ///< 0: off, as in the seed
+  int keepalive_s = 60;             ///< silence before keepalive probes; 0: no keepalive
   bool stats = false;               ///< print statistics at exit
   double shutdown_timeout_s = 0;    ///< 0: close everything at the first signal
   std::size_t threads = 1;          ///< serving threads; 0: one per online CPU

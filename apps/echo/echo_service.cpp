@@ -86,8 +86,10 @@ Task<void> EchoService::echo_handler(Socket client, Address address) {
       }
       stats_.bytes_in += received.size;
       // The seed's `yield 'send', client` and `client.send(b'GOT:' + data)`, minus its bug:
-      // send() may take only part, so send_all waits for room until every byte has gone.
-      co_await client.send_all(reply_pieces(received));
+      // send() may take only part, so send_all waits for room until every byte has gone. The
+      // idle timeout goes on while it waits: a peer that takes no byte of its reply for that
+      // long has stopped reading, or vanished.
+      co_await client.send_all_for(reply_pieces(received), config_.idle_timeout);
       stats_.bytes_out += received.size + config_.prefix.size() * runs_in(received);
     }
   } catch (const std::system_error& error) {
@@ -126,7 +128,14 @@ Task<void> EchoService::discard_until_closed(Socket client) {
 
 void EchoService::closed_by(const std::system_error& error) {
   const std::error_code code = error.code();
-  if (code == std::errc::connection_reset || code == std::errc::broken_pipe) {
+  if (code == std::errc::timed_out) {
+    if (code.category() == std::generic_category()) {  // tasknet's own: send_all_for's timeout
+      ++stats_.idle_timeouts;
+      log_closed("idle timeout, reply not read");
+      return;
+    }
+    ++stats_.dead_peers;  // ETIMEDOUT from the kernel: keepalive or TCP_USER_TIMEOUT
+  } else if (code == std::errc::connection_reset || code == std::errc::broken_pipe) {
     ++stats_.resets;
   } else {
     ++stats_.other_errors;

@@ -39,6 +39,7 @@ struct StatsSnapshot {
   std::uint64_t bytes_out = 0;
   std::uint64_t over_limit = 0;
   std::uint64_t idle_timeouts = 0;
+  std::uint64_t dead_peers = 0;
   std::uint64_t resets = 0;
   std::uint64_t other_errors = 0;
   std::uint64_t accept_failures = 0;
@@ -55,7 +56,8 @@ struct EchoStats {
   Counter bytes_in;
   Counter bytes_out;
   Counter over_limit;     ///< closed at once: --max-connections reached
-  Counter idle_timeouts;  ///< closed after --idle-timeout of silence
+  Counter idle_timeouts;  ///< closed after --idle-timeout without progress either way
+  Counter dead_peers;     ///< the kernel gave up on the peer: keepalive or replies unacknowledged
   Counter resets;         ///< ended by the peer with a reset or broken pipe
   Counter other_errors;
   Counter accept_failures;

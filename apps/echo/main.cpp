@@ -35,9 +35,13 @@ std::size_t thread_count(const echo::CommandLine& options) {
 }
 
 /// Binds one listener per worker: the first picks the port (with --port 0), the others join it
-/// through SO_REUSEPORT.
-std::vector<TcpListener> bind_listeners(const Address& address, std::size_t count) {
-  const ListenOptions options{.reuse_port = count > 1};
+/// through SO_REUSEPORT. Accepted connections inherit the listener's keepalive.
+std::vector<TcpListener> bind_listeners(const echo::CommandLine& command_line, std::size_t count) {
+  const Address& address = command_line.listen_on;
+  ListenOptions options{.reuse_port = count > 1};
+  if (command_line.keepalive_s > 0) {
+    options.keepalive = KeepAlive::after_silence_of(std::chrono::seconds{command_line.keepalive_s});
+  }
   std::vector<TcpListener> listeners;
   listeners.push_back(TcpListener::bind(address, options));
   const Address bound = address.with_port(listeners.front().local_address().port());
@@ -115,7 +119,7 @@ int main(int argc, char** argv) {
     Scheduler supervisor({.backend = Backend::poll});  // two descriptors: poll needs no third
 
     const std::size_t threads = thread_count(options);
-    std::vector<TcpListener> listeners = bind_listeners(options.listen_on, threads);
+    std::vector<TcpListener> listeners = bind_listeners(options, threads);
     const Address bound = listeners.front().local_address();
     const std::size_t connection_share =
         (options.max_connections + threads - 1) / threads;  // 0 stays 0: no limit

@@ -259,7 +259,7 @@ TEST(EchoProgram, Sigusr1AndStatsPrintStatistics) {
   EXPECT_EQ(server.wait(10s), 0);
   const std::string& log = server.stderr_text();
   EXPECT_NE(log.rfind("stats: open 0, accepted 1, bytes in 5, bytes out 9; errors: over limit 0, "
-                      "idle timeout 0, reset 0, other 0, accept failures 0\n"),
+                      "idle timeout 0, dead peer 0, reset 0, other 0, accept failures 0\n"),
             std::string::npos)
       << log;
 }

@@ -17,7 +17,9 @@ namespace tasknet::fault {
 namespace {
 
 std::vector<std::string> command_for(const EchoLaunch& launch) {
-  std::string command = std::string("exec ") + TASKNET_ECHO_PATH +
+  const std::string inside =
+      launch.network_namespace.empty() ? "" : "ip netns exec " + launch.network_namespace + " ";
+  std::string command = "exec " + inside + TASKNET_ECHO_PATH +
                         " --host 127.0.0.1 --port 0 --backend " +
                         std::string(to_string(launch.backend));
   if (launch.quiet) command += " --quiet";

@@ -21,6 +21,8 @@ struct EchoLaunch {
   std::vector<std::string> options;  ///< more of tasknet-echo's options
   long descriptor_limit = 0;         ///< the server's `ulimit -n`; 0: inherited
   bool quiet = true;                 ///< false: it logs every connection on its stdout
+  /// Run inside this network namespace (`ip netns exec`), listening on its loopback; empty: here.
+  std::string network_namespace;
 };
 
 class EchoUnderTest {

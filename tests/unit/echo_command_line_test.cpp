@@ -34,12 +34,14 @@ TEST(EchoCommandLine, DefaultsAreTheSeeds) {
   EXPECT_EQ(options.backend, Backend::epoll);
   EXPECT_FALSE(options.quiet);
   EXPECT_EQ(options.threads, 1U);
+  EXPECT_EQ(options.keepalive_s, 60);  // a vanished peer is found after about two minutes
 }
 
 TEST(EchoCommandLine, TakesEveryOption) {
-  const Parsed parsed = parse({"--host", "::1", "--port", "0", "--prefix", "", "--recv-size",
-                               "65536", "--backend", "select", "--quiet", "--max-connections", "7",
-                               "--idle-timeout", "2.5", "--stats", "--threads", "0"});
+  const Parsed parsed = parse(
+      {"--host", "::1",       "--port",    "0",       "--prefix",          "",  "--recv-size",
+       "65536",  "--backend", "select",    "--quiet", "--max-connections", "7", "--idle-timeout",
+       "2.5",    "--stats",   "--threads", "0",       "--keepalive",       "0"});
   ASSERT_TRUE(std::holds_alternative<CommandLine>(parsed.result)) << parsed.err;
   const auto& options = std::get<CommandLine>(parsed.result);
   EXPECT_EQ(options.listen_on.to_string(), "[::1]:0");
@@ -51,6 +53,7 @@ TEST(EchoCommandLine, TakesEveryOption) {
   EXPECT_DOUBLE_EQ(options.idle_timeout_s, 2.5);
   EXPECT_TRUE(options.stats);
   EXPECT_EQ(options.threads, 0U);  // one per online CPU
+  EXPECT_EQ(options.keepalive_s, 0);
 }
 
 TEST(EchoCommandLine, BadValuesAreOneLineAndExitTwo) {
@@ -67,6 +70,9 @@ TEST(EchoCommandLine, BadValuesAreOneLineAndExitTwo) {
       {"--shutdown-timeout", "-1"},
       {"--threads", "2000"},
       {"--threads", "-1"},
+      {"--keepalive", "-1"},
+      {"--keepalive", "40000"},  // past what TCP_KEEPIDLE takes
+      {"--keepalive", "1.5"},    // whole seconds, as the kernel counts them
   };
   for (const auto& args : bad) {
     const Parsed parsed = parse(args);
