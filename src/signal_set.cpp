@@ -69,16 +69,9 @@ Task<int> SignalSet::next_signal(std::optional<TimePoint> deadline, std::stop_to
     const auto got = fd_.try_read({reinterpret_cast<char*>(&info), sizeof info});
     if (got && *got == sizeof info) co_return static_cast<int>(info.ssi_signo);
     const WaitStatus status = co_await fd_.readable({.deadline = deadline, .stop = stop});
-    if (waiting.set == nullptr) {
-      throw std::system_error(std::make_error_code(std::errc::operation_canceled),
-                              "signal set destroyed while waiting");
-    }
-    if (status == WaitStatus::timed_out) {
-      throw std::system_error(std::make_error_code(std::errc::timed_out), "signal wait");
-    }
-    if (status == WaitStatus::cancelled) {
-      throw std::system_error(std::make_error_code(std::errc::operation_canceled), "signal wait");
-    }
+    if (waiting.set == nullptr) throw Cancelled("signal wait (the signal set was destroyed)");
+    if (status == WaitStatus::timed_out) throw TimedOut("signal wait");
+    if (status == WaitStatus::cancelled) throw Cancelled("signal wait");
   }
 }
 

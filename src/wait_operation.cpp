@@ -44,10 +44,8 @@ bool WaitOperation::start(Scheduler& scheduler, std::coroutine_handle<> awaiting
 }
 
 void WaitOperation::throw_interrupted(const char* what) const {
-  throw std::system_error(
-      std::make_error_code(status == WaitStatus::timed_out ? std::errc::timed_out
-                                                           : std::errc::operation_canceled),
-      what);
+  if (status == WaitStatus::timed_out) throw TimedOut(what);
+  throw Cancelled(what);
 }
 
 void WaitOperation::CancelOnStop::operator()() const noexcept {

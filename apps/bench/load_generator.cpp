@@ -95,7 +95,7 @@ Task<void> LoadGenerator::connection(std::size_t id) {
 
 Task<void> LoadGenerator::clock() {
   const std::stop_token stop = stop_.get_token();
-  co_await sleep_for(from_seconds(options_.warmup_s), stop);
+  co_await sleep_for(from_seconds(options_.warmup_s), {.stop = stop});
 
   std::optional<std::chrono::nanoseconds> cpu_before;
   if (options_.server_pid) cpu_before = process_cpu_time(*options_.server_pid);
@@ -105,7 +105,7 @@ Task<void> LoadGenerator::clock() {
   std::uint64_t completed_at_last_tick = completed_total_;
   for (int tick = 1; !stop.stop_requested() && connections_alive_ > 0; ++tick) {
     const TimePoint next = std::min(end, start + std::chrono::seconds(tick));
-    co_await sleep_until(next, stop);
+    co_await sleep_until(next, {.stop = stop});
     if (live_progress_) {
       print_progress(std::chrono::duration<double>(next - start).count(),
                      completed_total_ - completed_at_last_tick);

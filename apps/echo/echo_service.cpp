@@ -127,13 +127,13 @@ Task<void> EchoService::discard_until_closed(Socket client) {
 }
 
 void EchoService::closed_by(const std::system_error& error) {
+  if (dynamic_cast<const TimedOut*>(&error) != nullptr) {  // send_all_for's idle timeout
+    ++stats_.idle_timeouts;
+    log_closed("idle timeout, reply not read");
+    return;
+  }
   const std::error_code code = error.code();
   if (code == std::errc::timed_out) {
-    if (code.category() == std::generic_category()) {  // tasknet's own: send_all_for's timeout
-      ++stats_.idle_timeouts;
-      log_closed("idle timeout, reply not read");
-      return;
-    }
     ++stats_.dead_peers;  // ETIMEDOUT from the kernel: keepalive or TCP_USER_TIMEOUT
   } else if (code == std::errc::connection_reset || code == std::errc::broken_pipe) {
     ++stats_.resets;

@@ -31,10 +31,9 @@ class SignalSet {
   /// the token need not outlive the call. A pending signal is given even when the token is
   /// already stopped.
   ///
-  /// Ends as the library's value-producing operations do (recv, accept): throws
-  /// std::system_error with std::errc::timed_out at the deadline, and with
-  /// std::errc::operation_canceled when stop is requested or when the set is destroyed while the
-  /// task waits (the wait then never reads the destroyed set). One task at a time may wait: a
+  /// Ends as the library's value-producing operations do (recv, accept): throws TimedOut at the
+  /// deadline, and Cancelled when stop is requested or when the set is destroyed while the task
+  /// waits (the wait then never reads the destroyed set). One task at a time may wait: a
   /// second one's wait throws std::logic_error. The set must outlive the call and must still
   /// exist when the returned task starts.
   Task<int> wait(const WaitOptions& options = no_limits);

@@ -12,6 +12,7 @@
 #include "tasknet/net/socket.hpp"
 #include "tasknet/net/tcp_listener.hpp"
 #include "tasknet/net/tcp_server.hpp"
+#include "tasknet/run.hpp"
 #include "tasknet/scheduler.hpp"
 #include "tasknet/signal_set.hpp"
 #include "tasknet/task.hpp"

@@ -1,11 +1,15 @@
-// The vocabulary of waiting: which way a task waits on a descriptor, how a wait ended, and the
-// deadline and cancellation every wait accepts.
+// The vocabulary of waiting: which way a task waits on a descriptor, how a wait ended, the
+// deadline and cancellation every wait accepts, and the one rule for how an interrupted wait
+// reports it.
 #pragma once
 
 #include <cstdint>
 #include <optional>
+#include <stdexcept>
 #include <stop_token>
+#include <string>
 #include <string_view>
+#include <system_error>
 #include <type_traits>
 
 #include "tasknet/clock.hpp"
@@ -48,14 +52,53 @@ class StopRef {
 
 /// Optional limits on a wait. Every awaitable of tasknet that can suspend accepts them.
 /// Trivially destructible on purpose: see StopRef.
+///
+/// How an interrupted wait reports it, everywhere: a wait that only waits (readable, writable,
+/// sleep_for) returns a WaitStatus, since it has nothing else to return; an operation that
+/// produces something (recv, send, send_all, receive, accept, connect, SignalSet::wait) throws
+/// TimedOut when its deadline passed and Cancelled when stop was requested or its descriptor was
+/// closed while it waited. Either way it consumed nothing it did not report.
 struct WaitOptions {
-  /// The wait ends with WaitStatus::timed_out at this point (I/O operations throw
-  /// std::system_error with std::errc::timed_out instead).
+  /// The wait ends at this point: WaitStatus::timed_out, or TimedOut thrown.
   std::optional<TimePoint> deadline;
-  /// request_stop() ends the wait with WaitStatus::cancelled (I/O operations throw
-  /// std::system_error with std::errc::operation_canceled). Request it on the scheduler's thread:
-  /// the cancellation runs inside request_stop().
+  /// request_stop() ends the wait: WaitStatus::cancelled, or Cancelled thrown. Request it on the
+  /// scheduler's thread: the cancellation runs inside request_stop().
   StopRef stop;
+};
+
+namespace detail {
+
+/// What TimedOut and Cancelled share: a std::system_error with the matching code, so that code
+/// comparing error codes keeps working, whose message says what happened ("recv: deadline
+/// passed") where the code's own would blame the connection ("Connection timed out").
+class Interrupted : public std::system_error {
+ public:
+  Interrupted(std::errc code, const std::string& operation, const char* what_happened)
+      : std::system_error(std::make_error_code(code), operation),
+        message_(operation + ": " + what_happened) {}
+  [[nodiscard]] const char* what() const noexcept override { return message_.what(); }
+
+ private:
+  std::runtime_error message_;  // copied without throwing, as an exception's members must be
+};
+
+}  // namespace detail
+
+/// Thrown by an operation whose deadline passed (see WaitOptions): std::errc::timed_out. An
+/// ETIMEDOUT from the kernel (a peer that stopped answering keepalive) is a plain
+/// std::system_error, never a TimedOut.
+class TimedOut : public detail::Interrupted {
+ public:
+  explicit TimedOut(const std::string& operation)
+      : Interrupted(std::errc::timed_out, operation, "deadline passed") {}
+};
+
+/// Thrown by an operation that was cancelled (see WaitOptions): stop was requested, or its
+/// descriptor closed while it waited. std::errc::operation_canceled.
+class Cancelled : public detail::Interrupted {
+ public:
+  explicit Cancelled(const std::string& operation)
+      : Interrupted(std::errc::operation_canceled, operation, "cancelled") {}
 };
 
 static_assert(std::is_trivially_destructible_v<WaitOptions>,

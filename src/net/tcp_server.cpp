@@ -84,7 +84,7 @@ Task<void> tcp_server(TcpListener listener, ConnectionHandler handler, TcpServer
     }
     if (!accepted) {
       // No co_await inside a catch block: the back-off happens here.
-      co_await sleep_for(backoff, options.stop);
+      co_await sleep_for(backoff, {.stop = options.stop});
       backoff = std::min(backoff * 2, options.max_backoff);
       continue;
     }

@@ -71,7 +71,7 @@ Task<void> slow_reader(Address server, std::uint32_t seed, Attack& attack, std::
     (co_await this_scheduler()).spawn(keep_sending(socket, stream, attack, stop, sender_done));
     std::array<char, 4096> buffer;
     while (!stop.stop_requested()) {
-      co_await sleep_for(20ms, stop);
+      co_await sleep_for(20ms, {.stop = stop});
       if (const auto received = socket.try_recv(buffer); received && *received > 0) {
         if (!stream.feed({buffer.data(), *received})) throw std::runtime_error(stream.error());
       }

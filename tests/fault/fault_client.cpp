@@ -148,7 +148,7 @@ Task<void> GoodClients::client(Address server, std::size_t id, std::size_t max_m
       co_await exchange(socket, stream, after(std::chrono::seconds(30)));
       ++tally_.exchanges;
       exchanges_.fetch_add(1, std::memory_order_relaxed);
-      if (pause > Clock::duration::zero()) co_await sleep_for(pause, stop);
+      if (pause > Clock::duration::zero()) co_await sleep_for(pause, {.stop = stop});
     }
   } catch (const std::exception& error) {
     tally_.fail(name + error.what());

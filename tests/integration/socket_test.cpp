@@ -153,20 +153,51 @@ TEST_P(SocketOps, APeerResetIsAnErrorTheHandlerCanCatch) {
   EXPECT_EQ(run_to_completion(scheduler, serve(&listener)), "reset");
 }
 
+// The one rule (wait_options.hpp): a value-producing operation throws TimedOut or Cancelled, each
+// a std::system_error with the matching code, and says what happened in its own words.
 TEST_P(SocketOps, RecvTimesOutAtItsDeadline) {
   TcpListener listener = listen_anywhere();
   BlockingClient client(listener.local_address().port());
-  auto serve = [](TcpListener* from) -> Task<bool> {
+  auto serve = [](TcpListener* from) -> Task<std::string> {
     Accepted accepted = co_await from->accept();
     char buffer[8];
     try {
       co_await accepted.socket.recv(buffer, {.deadline = after(20ms)});
-    } catch (const std::system_error& error) {
-      co_return error.code() == std::errc::timed_out;
+    } catch (const TimedOut& error) {
+      EXPECT_EQ(error.code(), std::errc::timed_out);
+      co_return error.what();
     }
-    co_return false;
+    co_return "received";
   };
-  EXPECT_TRUE(run_to_completion(scheduler, serve(&listener)));
+  EXPECT_EQ(run_to_completion(scheduler, serve(&listener)), "recv: deadline passed");
+}
+
+TEST_P(SocketOps, RecvStoppedThrowsCancelledAndTheBytesStayForTheNextOne) {
+  TcpListener listener = listen_anywhere();
+  BlockingClient client(listener.local_address().port());
+  auto serve = [](TcpListener* from, BlockingClient* peer) -> Task<std::string> {
+    Accepted accepted = co_await from->accept();
+    std::stop_source stop;
+    const std::stop_token token = stop.get_token();
+    auto stop_soon = [](std::stop_source* source) -> Task<void> {
+      co_await sleep_for(10ms);
+      source->request_stop();
+    };
+    (co_await this_scheduler()).spawn(stop_soon(&stop));
+    char buffer[8];
+    std::string said;
+    try {
+      co_await accepted.socket.recv(buffer, {.stop = token});
+      said = "received";
+    } catch (const Cancelled& error) {
+      EXPECT_EQ(error.code(), std::errc::operation_canceled);
+      said = error.what();
+    }
+    peer->send_all("late");
+    const std::size_t n = co_await accepted.socket.recv(buffer, {.deadline = after(5s)});
+    co_return said + ", then " + std::string(buffer, n);
+  };
+  EXPECT_EQ(run_to_completion(scheduler, serve(&listener, &client)), "recv: cancelled, then late");
 }
 
 // On a completion backend the kernel holds the buffer of a receive in flight: destroying the

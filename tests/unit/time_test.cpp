@@ -73,7 +73,7 @@ TEST(Sleep, StopRequestCancelsASleepAndRemovesIt) {
   std::stop_source stop;
   WaitStatus status = WaitStatus::ready;
   auto long_sleep = [](std::stop_token token, WaitStatus* out) -> Task<void> {
-    *out = co_await sleep_for(std::chrono::hours(1), token);
+    *out = co_await sleep_for(std::chrono::hours(1), {.stop = token});
   };
   auto canceller = [](std::stop_source* source) -> Task<void> {
     co_await sleep_for(1ms);
@@ -90,10 +90,27 @@ TEST(Sleep, AlreadyStoppedTokenEndsTheSleepAtOnce) {
   std::stop_source stop;
   stop.request_stop();
   auto sleeper = [](std::stop_token token) -> Task<WaitStatus> {
-    co_return co_await sleep_for(std::chrono::hours(1), token);
+    co_return co_await sleep_for(std::chrono::hours(1), {.stop = token});
   };
   EXPECT_EQ(testing::run_to_completion(scheduler, sleeper(stop.get_token())),
             WaitStatus::cancelled);
+}
+
+// The same options as every wait: a deadline before the wake-up time ends the sleep as timed out.
+TEST(Sleep, ADeadlineBeforeTheWakeUpEndsItAsTimedOut) {
+  Scheduler scheduler;
+  auto sleeper = []() -> Task<WaitStatus> {
+    co_return co_await sleep_for(std::chrono::hours(1), {.deadline = after(1ms)});
+  };
+  EXPECT_EQ(testing::run_to_completion(scheduler, sleeper()), WaitStatus::timed_out);
+}
+
+TEST(Sleep, ADeadlineAfterTheWakeUpChangesNothing) {
+  Scheduler scheduler;
+  auto sleeper = []() -> Task<WaitStatus> {
+    co_return co_await sleep_for(1ms, {.deadline = after(std::chrono::hours(1))});
+  };
+  EXPECT_EQ(testing::run_to_completion(scheduler, sleeper()), WaitStatus::ready);
 }
 
 }  // namespace

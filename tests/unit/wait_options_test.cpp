@@ -55,7 +55,7 @@ TEST(WaitOptions, TheWaitKeepsItsOwnCopyOfTheToken) {
   auto sleeper = [](std::stop_source* stop_source) -> Task<WaitStatus> {
     auto sleep = [stop_source] {
       const std::stop_token scoped = stop_source->get_token();
-      return sleep_for(std::chrono::hours(1), scoped);  // `scoped` dies before the co_await
+      return sleep_for(std::chrono::hours(1), {.stop = scoped});  // `scoped` dies first
     }();
     co_return co_await sleep;
   };

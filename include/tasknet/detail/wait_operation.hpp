@@ -46,8 +46,7 @@ class WaitOperation : protected Waiter {
   /// Driver::start throws.
   bool start(Scheduler& scheduler, std::coroutine_handle<> task);
 
-  /// After a timed-out or cancelled wait: throws std::system_error (std::errc::timed_out or
-  /// std::errc::operation_canceled) with `what` as its context.
+  /// After a timed-out or cancelled wait: throws TimedOut or Cancelled, naming `what`.
   void throw_if_interrupted(const char* what) const {
     if (status != WaitStatus::ready) throw_interrupted(what);
   }

@@ -12,8 +12,8 @@ namespace tasknet {
 /// Awaitable: receives up to buffer.size() bytes. Returns how many arrived, 0 when the peer has
 /// closed its side (end of stream is a value, not an error). While nothing has arrived the task
 /// waits in the readable waiting area; the receive is retried when the poller wakes it.
-/// Throws std::system_error for a reset or other socket error, on timeout (std::errc::timed_out)
-/// and on cancellation (std::errc::operation_canceled).
+/// Throws std::system_error for a reset or other socket error, TimedOut at its deadline and
+/// Cancelled when stopped.
 class [[nodiscard]] RecvOperation : public detail::WaitOperation {
  public:
   RecvOperation(FileDescriptor& socket, std::span<char> buffer,

@@ -64,12 +64,12 @@ class Socket {
   }
   /// send_all() that times out once the kernel has taken no byte for `timeout` (zero: never): the
   /// timeout restarts whenever bytes go, so it bounds a stalled peer, not a slow one. Throws
-  /// std::system_error with std::errc::timed_out when it passes; bytes_sent() tells how much went.
+  /// TimedOut when it passes; bytes_sent() tells how much went.
   [[nodiscard]] SendAllOperation send_all_for(std::span<iovec> pieces,
                                               const Clock::duration& timeout) noexcept {
     return SendAllOperation{fd_, pieces, timeout, StopRef{}};
   }
-  /// The same, also cancelled (std::errc::operation_canceled) by `stop`.
+  /// The same, also cancelled (Cancelled thrown) by `stop`.
   [[nodiscard]] SendAllOperation send_all_for(std::span<iovec> pieces,
                                               const Clock::duration& timeout,
                                               const std::stop_token& stop) noexcept {
