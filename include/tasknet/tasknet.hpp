@@ -9,6 +9,7 @@
 #include "tasknet/net/address.hpp"
 #include "tasknet/net/connect_operation.hpp"
 #include "tasknet/net/keepalive.hpp"
+#include "tasknet/net/proxy_protocol.hpp"
 #include "tasknet/net/socket.hpp"
 #include "tasknet/net/tcp_listener.hpp"
 #include "tasknet/net/tcp_server.hpp"
