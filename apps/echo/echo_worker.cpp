@@ -24,7 +24,7 @@ void report_task_error(OutputLog& errors, std::exception_ptr error) noexcept {
 
 }  // namespace
 
-EchoWorker::EchoWorker(const CommandLine& options, TcpListener listener,
+EchoWorker::EchoWorker(const CommandLine& options, std::vector<TcpListener> listeners,
                        std::size_t connection_share, OutputLog& output, OutputLog& errors)
     : errors_(errors),
       service_({.prefix = options.prefix,
@@ -39,7 +39,7 @@ EchoWorker::EchoWorker(const CommandLine& options, TcpListener listener,
                         report_task_error(errors, std::move(error));
                       }}),
       shutdown_timeout_(from_seconds(options.shutdown_timeout_s)) {
-  scheduler_.spawn(serve(std::move(listener)));
+  for (TcpListener& listener : listeners) scheduler_.spawn(serve(std::move(listener)));
   scheduler_.spawn(answer_doorbell());
   scheduler_.spawn(trim_buffers_now_and_then());
 }

@@ -1,11 +1,13 @@
 // One serving thread of tasknet-echo: its own scheduler, poller, listening socket (bound with
-// SO_REUSEPORT when there are several, so that the kernel spreads the connections) and service.
-// Workers share nothing; the main thread reaches one only through its doorbell.
+// SO_REUSEPORT when there are several, so that the kernel spreads the connections; or, under
+// systemd's socket activation, a duplicate of each socket it passed) and service. Workers share
+// nothing; the main thread reaches one only through its doorbell.
 #pragma once
 
 #include <atomic>
 #include <stop_token>
 #include <thread>
+#include <vector>
 
 #include "command_line.hpp"
 #include "doorbell.hpp"
@@ -19,11 +21,12 @@ namespace tasknet::echo {
 class EchoWorker {
  public:
   /// Sets everything up on the calling thread, so that errors (a backend that cannot start)
-  /// surface before any thread does. `connection_share` is this worker's part of
+  /// surface before any thread does. It accepts on every one of `listeners` (one, unless
+  /// systemd passed several sockets). `connection_share` is this worker's part of
   /// --max-connections. Its connection lines go to `output` (unless --quiet), its errors to
   /// `errors`: both must outlive it.
-  EchoWorker(const CommandLine& options, TcpListener listener, std::size_t connection_share,
-             OutputLog& output, OutputLog& errors);
+  EchoWorker(const CommandLine& options, std::vector<TcpListener> listeners,
+             std::size_t connection_share, OutputLog& output, OutputLog& errors);
   EchoWorker(const EchoWorker&) = delete;
   EchoWorker& operator=(const EchoWorker&) = delete;
   ~EchoWorker();

@@ -1,4 +1,5 @@
-// A listening TCP socket: bind, listen, and accept connections as an awaitable.
+// A listening TCP socket: bind and listen (or adopt one that another process opened, such as
+// systemd), and accept connections as an awaitable.
 #pragma once
 
 #include <sys/socket.h>
@@ -27,6 +28,14 @@ class TcpListener {
   /// Binds and listens. Throws std::system_error naming the address and the reason
   /// ("bind 0.0.0.0:25000: Address already in use").
   static TcpListener bind(const Address& address, const ListenOptions& options = {});
+
+  /// Takes over `fd`, a socket that is already bound and listening (one inherited from systemd's
+  /// socket activation, or from a parent process): makes it non-blocking and close-on-exec, and
+  /// applies `options.no_delay` and `options.keepalive`; the backlog and the reuse options were
+  /// the opener's to choose and are left as they are. Throws std::invalid_argument when `fd` is
+  /// not a listening TCP socket ("descriptor 3 is not a listening TCP socket: ..."), and
+  /// std::system_error when it is not a socket at all or an option is refused.
+  static TcpListener adopt(FileDescriptor fd, const ListenOptions& options = {});
 
   /// See AcceptOperation.
   [[nodiscard]] AcceptOperation accept(const WaitOptions& options = no_limits) noexcept {
