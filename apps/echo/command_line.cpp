@@ -92,6 +92,16 @@ std::variant<CommandLine, int> parse_command_line(int argc, const char* const* a
       ->capture_default_str();
   app.add_flag("--stats", result.stats,
                "Print statistics at exit (SIGUSR1 prints them at any time)");
+  CLI::Option* proxy_protocol =
+      app.add_flag("--proxy-protocol", result.proxy_protocol,
+                   "Every connection starts with a PROXY protocol header (v1 or v2, as HAProxy's "
+                   "send-proxy and send-proxy-v2 send it), whose client address is logged; one "
+                   "without a valid header within 5 seconds is closed");
+  std::string proxy_protocol_from;
+  app.add_option("--proxy-protocol-from", proxy_protocol_from,
+                 "With --proxy-protocol: only peers in these networks (CIDR,CIDR,..., IPv4 or "
+                 "IPv6, as 10.0.0.0/8,::1) may connect; any other is closed without a reply")
+      ->needs(proxy_protocol);
 
   try {
     app.parse(argc, argv);
@@ -108,6 +118,14 @@ std::variant<CommandLine, int> parse_command_line(int argc, const char* const* a
   } catch (const std::exception& error) {
     err << "tasknet-echo: --host: " << apps::one_line(error.what()) << "\n";
     return 2;
+  }
+  if (app.count("--proxy-protocol-from") > 0) {
+    try {
+      result.proxy_protocol_from = parse_cidr_list(proxy_protocol_from);
+    } catch (const std::invalid_argument& error) {
+      err << "tasknet-echo: --proxy-protocol-from: " << apps::one_line(error.what()) << "\n";
+      return 2;
+    }
   }
   return result;
 }

@@ -7,7 +7,9 @@
 #include <iosfwd>
 #include <string>
 #include <variant>
+#include <vector>
 
+#include "cidr.hpp"
 #include "tasknet/backend.hpp"
 #include "tasknet/net/address.hpp"
 
@@ -25,6 +27,9 @@ struct CommandLine {
   bool stats = false;               ///< print statistics at exit
   double shutdown_timeout_s = 0;    ///< 0: close everything at the first signal
   std::size_t threads = 1;          ///< serving threads; 0: one per online CPU
+  bool proxy_protocol = false;      ///< every connection starts with a PROXY protocol header
+  /// With proxy_protocol: the peers that may connect; empty: any.
+  std::vector<Cidr> proxy_protocol_from;
 };
 
 inline constexpr std::size_t max_recv_size = 16 * 1024 * 1024;

@@ -2,7 +2,10 @@
 // connection is idle.
 #include "echo_service.hpp"
 
+#include "tasknet/net/proxy_protocol.hpp"
 #include "tasknet/scheduler.hpp"
+#include "tasknet/time.hpp"
+#include "tasknet/wait.hpp"
 
 #include <algorithm>
 #include <climits>
@@ -50,6 +53,30 @@ std::span<iovec> EchoService::reply_pieces(Received& received) const {
     pieces[count++] = {data + at, std::min(config_.recv_size, size - at)};
   }
   return pieces.first(count);
+}
+
+Task<void> EchoService::connection_handler(Socket client, Address peer) {
+  if (config_.proxy_protocol) return read_header_then_serve(std::move(client), peer);
+  return echo_handler(std::move(client), peer);
+}
+
+Task<void> EchoService::read_header_then_serve(Socket client, Address peer) {
+  if (!config_.proxy_protocol_from.empty() && !any_contains(config_.proxy_protocol_from, peer)) {
+    log_refused(peer, "not in --proxy-protocol-from");
+    co_return;  // closed without reading or answering a byte
+  }
+  Address address = peer;  // for the LOCAL and UNKNOWN headers: the real endpoints
+  try {
+    // The drain token too: a server shutting down does not wait for headers.
+    const ProxyHeader header = co_await read_proxy_header(
+        client, {.deadline = after(proxy_header_timeout), .stop = drain_token_});
+    if (header.proxied()) address = header.source;
+  } catch (const std::system_error& error) {
+    log_refused(peer, error.what());
+    co_return;
+  }
+  Scheduler& scheduler = co_await this_scheduler();
+  scheduler.spawn(echo_handler(std::move(client), address));
 }
 
 Task<void> EchoService::echo_handler(Socket client, Address address) {
@@ -168,6 +195,11 @@ void EchoService::end_accept_failure_episode() {
 void EchoService::log_opened(const Address& address) const {
   if (config_.log == nullptr) return;
   config_.log->print("Connection from %s\n", address.to_string().c_str());
+}
+
+void EchoService::log_refused(const Address& peer, const char* reason) const {
+  if (config_.log == nullptr) return;
+  config_.log->print("Connection from %s refused: %s\n", peer.to_string().c_str(), reason);
 }
 
 void EchoService::log_closed(const char* reason) const {

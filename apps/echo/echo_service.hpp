@@ -9,7 +9,9 @@
 #include <stop_token>
 #include <string>
 #include <system_error>
+#include <vector>
 
+#include "cidr.hpp"
 #include "echo_stats.hpp"
 #include "output_log.hpp"
 #include "tasknet/buffer_pool.hpp"
@@ -34,11 +36,26 @@ struct EchoConfig {
   Clock::duration idle_timeout{};
   /// Whether begin_drain() may be used: waits for requests then listen for it (a stop token).
   bool drainable = false;
+  /// Every connection starts with a PROXY protocol header (read within proxy_header_timeout),
+  /// and the client it names is the address logged.
+  bool proxy_protocol = false;
+  /// With proxy_protocol: the peers (the balancers) that may connect; empty: any.
+  std::vector<Cidr> proxy_protocol_from;
 };
+
+/// How long a connection has to send its whole PROXY header: the protocol asks for at least 3
+/// seconds (a lost first segment is sent again after 1 s, then 2 s later), and balancers send
+/// the header at once, so anything slower is a client that is not a balancer or has stalled.
+inline constexpr std::chrono::seconds proxy_header_timeout{5};
 
 class EchoService {
  public:
   explicit EchoService(EchoConfig config);
+
+  /// What tcp_server runs for each connection: echo_handler, or with EchoConfig::proxy_protocol,
+  /// the header first (read_header_then_serve). Not a coroutine: without --proxy-protocol a
+  /// connection costs nothing more than echo_handler's frame.
+  Task<void> connection_handler(Socket client, Address peer);
 
   /// Serves one client until it closes. A reset or other socket error ends only this
   /// connection: it is logged, never thrown.
@@ -64,6 +81,12 @@ class EchoService {
   // Out of the coroutine, so that formatting leaves no temporaries in every connection's frame.
   void log_opened(const Address& address) const;
   void log_closed(const char* reason) const;
+  void log_refused(const Address& peer, const char* reason) const;
+  /// With --proxy-protocol: closes a peer outside proxy_protocol_from at once, reads the header,
+  /// and spawns echo_handler for the client it names as a task of its own, so that this frame
+  /// (the header's buffer with it) is gone before the exchange starts. A missing, malformed or
+  /// slow header closes the connection without a reply.
+  Task<void> read_header_then_serve(Socket client, Address peer);
   /// Describes the reply to the `received` bytes: prefix and run, prefix and run... The piece
   /// list goes in the buffer's headroom, before the bytes.
   std::span<iovec> reply_pieces(Received& received) const;

@@ -32,7 +32,9 @@ EchoWorker::EchoWorker(const CommandLine& options, std::vector<TcpListener> list
                 .log = options.quiet ? nullptr : &output,
                 .max_connections = connection_share,
                 .idle_timeout = from_seconds(options.idle_timeout_s),
-                .drainable = options.shutdown_timeout_s > 0}),
+                .drainable = options.shutdown_timeout_s > 0,
+                .proxy_protocol = options.proxy_protocol,
+                .proxy_protocol_from = options.proxy_protocol_from}),
       scheduler_({.backend = options.backend,
                   .on_task_error =
                       [&errors](std::exception_ptr error) {
@@ -82,7 +84,7 @@ Task<void> EchoWorker::serve(TcpListener listener) {
     co_await tcp_server(
         std::move(listener),
         [this](Socket client, Address address) {
-          return service_.echo_handler(std::move(client), address);
+          return service_.connection_handler(std::move(client), address);
         },
         std::move(options));
   } catch (const std::exception& error) {
