@@ -5,7 +5,16 @@
 # `pkg-config --cflags --libs tasknet` (not --static), and with a CMake project that calls
 # find_package(tasknet) (consumer/); each at -O0 and at -O2; and runs every program it built.
 # Usage: consumers.sh BUILD_DIR SOURCE_DIR CXX CMAKE [CONFIG]   (CTest runs it, label install)
+#        consumers.sh --prefix PREFIX SOURCE_DIR CXX CMAKE
+#   --prefix: an install made otherwise (packages.sh: the Debian packages unpacked), built
+#   against as it is
 set -euo pipefail
+installed_prefix=
+if [[ $1 == --prefix ]]; then
+  installed_prefix=$2
+  shift 2
+  set -- "" "$@"
+fi
 build_dir=$1 source_dir=$2 cxx=$3 cmake=$4 config=${5:-}
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/tasknet-install.XXXXXX")
@@ -39,12 +48,16 @@ run_program() {
 
 sources=("$source_dir/examples/countdown.cpp" "$source_dir/tests/install/deep_awaits.cpp")
 
-echo "== cmake --install into a prefix, then move the prefix"
-quietly "$cmake" --install "$build_dir" --prefix "$work/staged" ${config:+--config "$config"} ||
-  exit 1
-mkdir "$work/moved"
-mv "$work/staged" "$work/moved/prefix"
-prefix=$work/moved/prefix
+if [[ -n $installed_prefix ]]; then
+  prefix=$installed_prefix
+else
+  echo "== cmake --install into a prefix, then move the prefix"
+  quietly "$cmake" --install "$build_dir" --prefix "$work/staged" ${config:+--config "$config"} ||
+    exit 1
+  mkdir "$work/moved"
+  mv "$work/staged" "$work/moved/prefix"
+  prefix=$work/moved/prefix
+fi
 mapfile -t package_files < <(find "$prefix" -name '*.pc' -o -name '*.cmake')
 printf '%s\n' "${package_files[@]}"
 if grep -l -F "$work/staged" "${package_files[@]}"; then
