@@ -135,6 +135,12 @@ void Scheduler::expire_timers(TimePoint now) noexcept {
       timers_.moved_later(*earliest);  // it made progress since: its timeout starts again
       continue;
     }
+    if (operation != nullptr && operation->expired != nullptr) {  // a timer alone
+      stop_timer(*earliest);
+      earliest->state = detail::WaitState::idle;
+      operation->expired(*earliest);
+      continue;
+    }
     interrupt(*earliest, WaitStatus::timed_out);  // which takes it out of the heap
   }
 }
@@ -189,12 +195,14 @@ void Scheduler::finish_detached(detail::PromiseBase& promise, std::coroutine_han
   detached_[slot].promise().set_detached_slot(slot);
   detached_.pop_back();
   frame.destroy();
-  if (error) {
-    try {
-      on_task_error_(std::move(error));
-    } catch (...) {
-      report_to_stderr(std::current_exception());
-    }
+  if (error) report(std::move(error));
+}
+
+void Scheduler::report(std::exception_ptr error) noexcept {
+  try {
+    on_task_error_(std::move(error));
+  } catch (...) {
+    report_to_stderr(std::current_exception());
   }
 }
 

@@ -15,30 +15,34 @@ void WaitOperation::leave() noexcept {
 }
 
 void WaitOperation::drop_stop_callback() noexcept {
-  on_stop_->~StopCallback();  // deregisters: a later request_stop no longer reaches this wait
-  SchedulerAccess::stop_blocks(*scheduler_).give_back(on_stop_, sizeof(StopCallback));
+  on_stop_->~StopCallbacks();  // deregisters: a later request_stop no longer reaches this wait
+  SchedulerAccess::stop_blocks(*scheduler_).give_back(on_stop_, sizeof(StopCallbacks));
   on_stop_ = nullptr;
 }
 
-bool WaitOperation::start(Scheduler& scheduler, std::coroutine_handle<> awaiting) {
+bool WaitOperation::start_under(Scheduler& scheduler, std::coroutine_handle<> awaiting,
+                                const std::stop_token* cancellation) {
   scheduler_ = &scheduler;
   task = awaiting;
   status = WaitStatus::ready;
-  if (stop_.stop_requested()) {  // stopped already: the wait ends before it begins
-    status = WaitStatus::cancelled;
+  const bool cancellable = cancellation != nullptr && cancellation->stop_possible();
+  if (stop_.stop_requested() || (cancellable && cancellation->stop_requested())) {
+    status = WaitStatus::cancelled;  // stopped already: the wait ends before it begins
     return false;
   }
   if (!SchedulerAccess::wait(scheduler, *this)) return false;  // finished at once
-  if (stop_.stop_possible()) {
+  if (stop_.stop_possible() || cancellable) {
     void* block = nullptr;
     try {
-      block = SchedulerAccess::stop_blocks(scheduler).take(sizeof(StopCallback));
+      block = SchedulerAccess::stop_blocks(scheduler).take(sizeof(StopCallbacks));
     } catch (...) {
       SchedulerAccess::abandon(scheduler, *this);
       throw;
     }
-    // Runs the callback at once if stop was requested meanwhile (by another thread).
-    on_stop_ = new (block) StopCallback(stop_, CancelOnStop{this});
+    on_stop_ = new (block) StopCallbacks{};
+    // Each runs at once if stop was requested meanwhile (by another thread).
+    if (stop_.stop_possible()) on_stop_->own.emplace(stop_, CancelOnStop{this});
+    if (cancellable) on_stop_->cancellation.emplace(*cancellation, CancelOnStop{this});
   }
   return true;
 }

@@ -100,6 +100,7 @@ class Scheduler {
   void expire_timers(TimePoint now) noexcept;
   void finish_detached(detail::PromiseBase& promise, std::coroutine_handle<> frame,
                        std::exception_ptr error) noexcept;
+  void report(std::exception_ptr error) noexcept;
 
   // For awaitables, through detail::SchedulerAccess.
   /// Begins a wait: returns false when it finished at once, true when the task is parked.
@@ -144,6 +145,10 @@ struct SchedulerAccess {
     scheduler.ready_.push_back({task});
   }
   static Driver& driver(Scheduler& scheduler) noexcept { return *scheduler.driver_; }
+  /// Hands an exception nobody will rethrow to the scheduler's error handler.
+  static void report(Scheduler& scheduler, std::exception_ptr error) noexcept {
+    scheduler.report(std::move(error));
+  }
   static BlockPool& stop_blocks(Scheduler& scheduler) noexcept { return scheduler.stop_blocks_; }
   static DescriptorRegistry& descriptors(Scheduler& scheduler) noexcept {
     return scheduler.descriptors_;

@@ -106,6 +106,7 @@ class [[nodiscard]] Task {
                 "Task<T&> is not supported: return a pointer or std::reference_wrapper");
 
  public:
+  using value_type = T;
   using promise_type = detail::TaskPromise<T>;
   using handle_type = std::coroutine_handle<promise_type>;
 
@@ -142,12 +143,13 @@ class [[nodiscard]] Task {
     }
 
     /// The awaiting coroutine becomes the task's continuation, and the task starts at once on
-    /// the same scheduler, by symmetric transfer.
+    /// the same scheduler and under the same cancellation, by symmetric transfer.
     template <typename Promise>
     std::coroutine_handle<> await_suspend(std::coroutine_handle<Promise> awaiting) noexcept {
       task_.promise().set_continuation(awaiting);
       if constexpr (std::is_base_of_v<detail::PromiseBase, Promise>) {
         task_.promise().set_scheduler(awaiting.promise().scheduler());
+        task_.promise().set_cancellation(awaiting.promise().cancellation());
       }
       return task_;
     }

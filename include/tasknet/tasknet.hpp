@@ -17,6 +17,8 @@
 #include "tasknet/scheduler.hpp"
 #include "tasknet/signal_set.hpp"
 #include "tasknet/task.hpp"
+#include "tasknet/task_group.hpp"
+#include "tasknet/timeout.hpp"
 #include "tasknet/time.hpp"
 #include "tasknet/version.hpp"
 #include "tasknet/wait.hpp"

@@ -8,6 +8,7 @@
 #include <string>
 
 #include "backends.hpp"
+#include "counted.hpp"
 #include "tasknet/net/connect_operation.hpp"
 #include "tasknet/net/tcp_listener.hpp"
 #include "tasknet/time.hpp"
@@ -43,33 +44,25 @@ TEST(Run, RethrowsTheMainTasksException) {
       std::runtime_error);
 }
 
-/// Counts its destruction: shows that a frame holding it was destroyed.
-struct Witness {
-  int* destroyed;
-  explicit Witness(int* counter) : destroyed(counter) {}
-  Witness(const Witness&) = delete;
-  Witness& operator=(const Witness&) = delete;
-  ~Witness() { ++*destroyed; }
-};
-
-Task<void> sleep_for_an_hour(int* destroyed) {
-  const Witness witness(destroyed);
+Task<void> sleep_for_an_hour() {
+  const testing::Counted witness;  // its destruction shows the frame's
   co_await sleep_for(std::chrono::hours(1));
 }
 
 // As with asyncio.run, the program ends with its main task; what it left running goes.
 TEST(Run, EndsWhenTheMainTaskDoesAndDestroysWhatIsLeft) {
-  int destroyed = 0;
-  auto main_task = [](int* counter) -> Task<std::string> {
+  testing::Counted::reset();
+  auto main_task = []() -> Task<std::string> {
     Scheduler& scheduler = co_await this_scheduler();
-    scheduler.spawn(sleep_for_an_hour(counter));
+    scheduler.spawn(sleep_for_an_hour());
     co_await sleep_for(1ms);
     co_return "done";
   };
   const TimePoint started = Clock::now();
-  EXPECT_EQ(run(main_task(&destroyed)), "done");
+  EXPECT_EQ(run(main_task()), "done");
   EXPECT_LT(Clock::now() - started, 10s);
-  EXPECT_EQ(destroyed, 1);
+  EXPECT_EQ(testing::Counted::constructed, 1);
+  EXPECT_EQ(testing::Counted::alive, 0);
 }
 
 TEST(Run, ASchedulerStoppedBeforeTheMainTaskEndsIsAnError) {

@@ -1,12 +1,13 @@
-// What every tasknet coroutine's promise carries: the scheduler it runs on, who awaits it, and
-// whether the scheduler owns it as a detached task. Awaitables reach the scheduler through it, so
-// the runtime needs no global or thread-local "current scheduler".
+// What every tasknet coroutine's promise carries: the scheduler it runs on, the cancellation it
+// runs under, who awaits it, and whether the scheduler owns it as a detached task. Awaitables reach
+// the scheduler through it, so the runtime needs no global or thread-local "current scheduler".
 #pragma once
 
 #include <coroutine>
 #include <cstddef>
 #include <exception>
 #include <stdexcept>
+#include <stop_token>
 #include <type_traits>
 
 namespace tasknet {
@@ -32,6 +33,12 @@ class PromiseBase {
 
   [[nodiscard]] Scheduler* scheduler() const noexcept { return scheduler_; }
   void set_scheduler(Scheduler* scheduler) noexcept { scheduler_ = scheduler; }
+
+  /// The cancellation the task runs under, besides what each wait is given: its task group's or
+  /// timeout's token, which every wait of the task (and of the tasks it awaits) also answers.
+  /// Null: none. The token belongs to whoever set it, and outlives the task.
+  [[nodiscard]] const std::stop_token* cancellation() const noexcept { return cancellation_; }
+  void set_cancellation(const std::stop_token* token) noexcept { cancellation_ = token; }
 
   /// The coroutine to resume when this one finishes; null for a detached task.
   [[nodiscard]] std::coroutine_handle<> continuation() const noexcept {
@@ -62,6 +69,7 @@ class PromiseBase {
 
  private:
   Scheduler* scheduler_ = nullptr;
+  const std::stop_token* cancellation_ = nullptr;
   // A detached task has no continuation: the word holds what its frame keeps alive instead, so
   // that keeping something alive costs no frame a byte. Which one is live: is_detached().
   union Link {

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <coroutine>
+#include <optional>
 #include <stop_token>
 
 #include "tasknet/detail/promise_base.hpp"
@@ -42,9 +43,14 @@ class WaitOperation : protected Waiter {
   }
 
   /// Finishes the operation at once if it can, otherwise parks the task until it finishes, the
-  /// deadline passes or stop is requested. Returns whether the task stays suspended. Throws what
-  /// Driver::start throws.
-  bool start(Scheduler& scheduler, std::coroutine_handle<> task);
+  /// deadline passes or stop is requested (the wait's own stop, or the task's cancellation).
+  /// Returns whether the task stays suspended. Throws what Driver::start throws.
+  template <typename Promise>
+  bool start(Scheduler& scheduler, std::coroutine_handle<Promise> awaiting) {
+    return start_under(scheduler, awaiting, awaiting.promise().cancellation());
+  }
+  bool start_under(Scheduler& scheduler, std::coroutine_handle<> task,
+                   const std::stop_token* cancellation);
 
   /// After a timed-out or cancelled wait: throws TimedOut or Cancelled, naming `what`.
   void throw_if_interrupted(const char* what) const {
@@ -61,14 +67,18 @@ class WaitOperation : protected Waiter {
     void operator()() const noexcept;
   };
   using StopCallback = std::stop_callback<CancelOnStop>;
+  struct StopCallbacks {
+    std::optional<StopCallback> own;           // the wait's WaitOptions::stop
+    std::optional<StopCallback> cancellation;  // the task's: its group's or timeout's
+  };
 
   Scheduler* scheduler_ = nullptr;
   std::stop_token stop_;
-  // Only a wait that can be stopped while parked has one, in a block from the scheduler's pool:
+  // Only a wait that can be stopped while parked has them, in a block from the scheduler's pool:
   // every awaiter lives in its coroutine's frame for the frame's whole life (GCC gives each its
-  // own slot), so an idle connection should not pay 64 bytes per awaiter for cancellation it
-  // never asked for, and a stream of cancellable waits should not cost an allocation each.
-  StopCallback* on_stop_ = nullptr;
+  // own slot), so an idle connection should not pay for cancellation it never asked for, and a
+  // stream of cancellable waits should not cost an allocation each.
+  StopCallbacks* on_stop_ = nullptr;
 };
 
 }  // namespace tasknet::detail

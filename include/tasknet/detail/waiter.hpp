@@ -56,6 +56,9 @@ struct Operation {
   /// asked when the waiter's deadline has passed, at `now`. To keep waiting, it stores a later
   /// deadline in waiter.deadline and returns true; false: the wait times out.
   bool (*extend_deadline)(Waiter&, TimePoint now) noexcept = nullptr;
+  /// For a waiter that is a timer alone (no descriptor, no task to resume: a timeout's): called
+  /// in place of resuming a task when its deadline passes. The waiter is idle again by then.
+  void (*expired)(Waiter&) noexcept = nullptr;
 };
 
 /// Where a wait stands. The transitions, and who makes them:
