@@ -86,8 +86,9 @@ std::variant<CommandLine, int> parse_command_line(int argc, const char* const* a
       ->capture_default_str();
   app.add_option("--threads", result.threads,
                  "Serving threads, each with its own scheduler, poller and listening socket "
-                 "(SO_REUSEPORT: the kernel spreads the connections); 0: one per online CPU. "
-                 "--max-connections is shared out evenly between them")
+                 "(SO_REUSEPORT: the kernel spreads the connections; under systemd socket "
+                 "activation, each accepts on the sockets it was given); 0: one per online "
+                 "CPU. --max-connections is shared out evenly between them")
       ->check(CLI::Range(std::size_t{0}, std::size_t{1024}))
       ->capture_default_str();
   app.add_flag("--stats", result.stats,
