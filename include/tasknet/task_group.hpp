@@ -93,12 +93,27 @@ class ChildTicket {
   GroupState* state_;
 };
 
+template <typename T>
+struct IsTask : std::false_type {};
+template <typename T>
+struct IsTask<Task<T>> : std::true_type {};
+
 /// Where a joinable child leaves its value or its exception.
 template <typename T>
 struct ChildResult {
   using Stored = std::conditional_t<std::is_void_v<T>, std::monostate, T>;
   std::variant<std::monostate, Stored, std::exception_ptr> outcome;  // index 0: not finished
 };
+
+/// A child's task: `f` itself when it is a Task already, else what `f(args...)` returns.
+template <typename F, typename... Args>
+auto make_child_task(F&& f, Args&&... args) {
+  if constexpr (IsTask<std::remove_cvref_t<F>>::value) {
+    return std::forward<F>(f);
+  } else {
+    return std::invoke(std::forward<F>(f), std::forward<Args>(args)...);
+  }
+}
 
 /// A child: the callable and its arguments live in this frame, so a lambda coroutine's captures
 /// outlive the task it returns.
@@ -108,7 +123,7 @@ Task<void> group_child(ChildTicket ticket, std::shared_ptr<ChildResult<T>> resul
   GroupState& state = ticket.state();
   co_await RunUnder{state.token()};
   try {
-    Task<T> task = std::invoke(std::move(f), std::move(args)...);
+    Task<T> task = make_child_task(std::move(f), std::move(args)...);
     if constexpr (std::is_void_v<T>) {
       co_await std::move(task);
       if (result) result->outcome.template emplace<1>();
@@ -122,9 +137,10 @@ Task<void> group_child(ChildTicket ticket, std::shared_ptr<ChildResult<T>> resul
   }
 }
 
-/// The result type of the task that `f(args...)` returns.
+/// The result type of the child's task: of `f` itself when it is a Task, else of `f(args...)`.
 template <typename F, typename... Args>
-using TaskValue = typename std::invoke_result_t<F&&, Args&&...>::value_type;
+using TaskValue =
+    typename decltype(make_child_task(std::declval<F>(), std::declval<Args>()...))::value_type;
 
 class GroupJoin {
  public:
@@ -222,7 +238,8 @@ class TaskGroup {
   TaskGroup& operator=(const TaskGroup&) = delete;
   ~TaskGroup();
 
-  /// Starts `f(args...)`, a callable returning a Task, as a child. Throws std::bad_alloc.
+  /// Starts `f(args...)`, a callable returning a Task, as a child; or `f` itself when it is a
+  /// Task (with no arguments). Throws std::bad_alloc.
   template <typename F, typename... Args>
   void spawn(F f, Args... args) {
     using T = detail::TaskValue<F, Args...>;
