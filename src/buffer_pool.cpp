@@ -34,7 +34,7 @@ static_assert(header_size >= sizeof(std::size_t));
 #ifdef TASKNET_ADDRESS_SANITIZER
 constexpr std::size_t mapped_from = SIZE_MAX;
 #else
-constexpr std::size_t mapped_from = 16 * 1024;
+constexpr std::size_t mapped_from = std::size_t{16} * 1024;
 #endif
 
 }  // namespace
